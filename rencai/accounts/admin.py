@@ -1,0 +1,76 @@
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.utils.translation import gettext_lazy as _
+
+from rencai.accounts import services
+from rencai.accounts.models import LegacyRecord, LoginLock, User
+
+
+class LockedFilter(admin.SimpleListFilter):
+    title = _("锁定状态")
+    parameter_name = "locked"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("已锁定")), ("no", _("未锁定"))]
+
+    def queryset(self, request, queryset):
+        locked = LoginLock.objects.filter(locked_at__isnull=False).values("user_id")
+        if self.value() == "yes":
+            return queryset.filter(pk__in=locked)
+        if self.value() == "no":
+            return queryset.exclude(pk__in=locked)
+        return queryset
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    list_display = ["username", "real_name", "kind", "masked_id_number", "masked_phone",
+                    "registration_status", "is_locked", "is_active", "closed_at"]
+    list_filter = ["kind", "registration_status", LockedFilter, "is_active", "is_staff"]
+    search_fields = ["username", "real_name", "id_number", "phone"]
+    actions = ["unlock_accounts"]
+    fieldsets = BaseUserAdmin.fieldsets + (
+        (_("人才平台"), {"fields": [
+            "kind", "real_name", "id_type", "id_number", "gender", "birth_date", "phone",
+            "employer", "registration_status", "registration_opinion", "notice_accepted_at",
+            "closed_at",
+        ]}),
+    )
+    readonly_fields = ["notice_accepted_at", "closed_at"]
+    autocomplete_fields = ["employer"]
+
+    @admin.display(boolean=True, description=_("已锁定"))
+    def is_locked(self, obj):
+        return services.user_is_locked(obj)
+
+    @admin.action(description=_("解除所选账号的登录锁定"))
+    def unlock_accounts(self, request, queryset):
+        total = sum(services.account_unlock(actor=request.user, user=u, request=request)
+                    for u in queryset)
+        messages.success(request, _("已解除 %(n)d 个锁定。") % {"n": total})
+
+
+@admin.register(LoginLock)
+class LoginLockAdmin(admin.ModelAdmin):
+    list_display = ["key", "user", "failures", "locked_at", "last_failure_at"]
+    list_filter = [("locked_at", admin.EmptyFieldListFilter)]
+    search_fields = ["key", "user__username", "user__real_name"]
+    actions = ["unlock"]
+    readonly_fields = ["key", "user", "failures", "locked_at", "last_failure_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description=_("解除锁定"))
+    def unlock(self, request, queryset):
+        for lock in queryset:
+            services.lock_unlock(actor=request.user, lock=lock, request=request)
+        messages.success(request, _("已解除 %(n)d 个锁定。") % {"n": queryset.count()})
+
+
+@admin.register(LegacyRecord)
+class LegacyRecordAdmin(admin.ModelAdmin):
+    list_display = ["id_number", "name", "source", "user", "imported_at", "linked_at"]
+    search_fields = ["id_number", "name"]
+    list_filter = ["source"]
+    raw_id_fields = ["user"]

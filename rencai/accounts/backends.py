@@ -1,0 +1,24 @@
+from django.contrib.auth.backends import ModelBackend
+
+from rencai.accounts.models import User
+
+
+class IdentifierBackend(ModelBackend):
+    """Session backend for users logged in through the login services, and for the admin
+    (which authenticates by login name). Lockout is enforced by the login services, and
+    ``authenticate`` here refuses closed accounts."""
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        from rencai.accounts.services import login_check_password
+        from rencai.errors import ServiceError
+
+        if username is None or password is None:
+            return None
+        try:
+            user = login_check_password(identifier=username, password=password, request=request)
+        except ServiceError:
+            return None
+        return user if self.user_can_authenticate(user) else None
+
+    def user_can_authenticate(self, user: User) -> bool:
+        return super().user_can_authenticate(user) and user.closed_at is None

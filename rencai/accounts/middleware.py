@@ -1,0 +1,43 @@
+from django.shortcuts import redirect
+from django.urls import resolve
+from django.urls.exceptions import Resolver404
+
+# What a person (or employer) whose registration is not yet approved may open: the
+# status page, resubmission, logout, the public portal and the API's "who am I" (F04).
+ALLOWED_WHILE_PENDING = {
+    "accounts:centre",
+    "accounts:registration",
+    "accounts:logout",
+    "accounts:sms_send",
+    "portal:home",
+    "set_language",
+    "javascript-catalog",
+    "api-1.0.0:me",
+    "api-1.0.0:logout",
+}
+
+
+class PendingRegistrationMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if (
+            user is not None
+            and user.is_authenticated
+            and not user.is_superuser
+            and (user.is_person or user.is_organisation_account)
+            and not user.registration_approved
+        ):
+            try:
+                match = resolve(request.path_info)
+            except Resolver404:
+                match = None
+            name = match.view_name if match else ""
+            if (
+                name not in ALLOWED_WHILE_PENDING
+                and not request.path_info.startswith(("/static/", "/captcha/"))
+            ):
+                return redirect("accounts:centre")
+        return self.get_response(request)

@@ -1,0 +1,166 @@
+"""Users, SMS codes, login locks and records imported from an earlier system."""
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from rencai.identity import mask_id_number, mask_phone
+
+
+class User(AbstractUser):
+    class Kind(models.TextChoices):
+        PERSON = "person", _("个人")
+        EMPLOYER = "employer", _("单位")
+        AGENCY = "agency", _("人力资源服务机构")
+        STAFF = "staff", _("工作人员")
+
+    class IdType(models.TextChoices):
+        RESIDENT_ID = "resident_id", _("居民身份证")
+        HK_MACAU = "hk_macau", _("港澳居民居住证")
+        TAIWAN = "taiwan", _("台湾居民居住证")
+        PASSPORT = "passport", _("护照")
+        FOREIGN_PR = "foreign_pr", _("外国人永久居留身份证")
+
+    class Gender(models.TextChoices):
+        MALE = "M", _("男")
+        FEMALE = "F", _("女")
+
+    class RegistrationStatus(models.TextChoices):
+        PENDING = "pending", _("待单位审核")
+        APPROVED = "approved", _("审核通过")
+        REJECTED = "rejected", _("审核不通过")
+
+    kind = models.CharField(_("用户类型"), max_length=10, choices=Kind.choices, default=Kind.STAFF)
+    real_name = models.CharField(_("姓名"), max_length=50, blank=True)
+    id_type = models.CharField(_("证件类型"), max_length=12, choices=IdType.choices, blank=True)
+    id_number = models.CharField(_("证件号码"), max_length=30, null=True, blank=True)
+    gender = models.CharField(_("性别"), max_length=1, choices=Gender.choices, blank=True)
+    birth_date = models.DateField(_("出生日期"), null=True, blank=True)
+    phone = models.CharField(_("手机号码"), max_length=20, null=True, blank=True)
+    employer = models.ForeignKey(
+        "orgs.Employer", verbose_name=_("所在单位"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="people",
+    )
+    registration_status = models.CharField(
+        _("注册审核状态"), max_length=10, choices=RegistrationStatus.choices,
+        default=RegistrationStatus.APPROVED,
+    )
+    registration_opinion = models.TextField(_("审核意见"), blank=True)
+    registration_reviewed_at = models.DateTimeField(null=True, blank=True)
+    notice_accepted_at = models.DateTimeField(_("同意用户须知时间"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("注销时间"), null=True, blank=True)
+
+    objects = UserManager()
+
+    class Meta:
+        verbose_name = _("用户")
+        verbose_name_plural = _("用户")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["id_type", "id_number"],
+                condition=Q(id_number__isnull=False, closed_at__isnull=True),
+                name="user_unique_open_id_number",
+            ),
+            models.UniqueConstraint(
+                fields=["phone"],
+                condition=Q(phone__isnull=False, closed_at__isnull=True),
+                name="user_unique_open_phone",
+            ),
+        ]
+        indexes = [models.Index(fields=["employer", "registration_status"])]
+
+    def __str__(self):
+        return self.real_name or self.username
+
+    @property
+    def display_name(self):
+        return self.real_name or self.username
+
+    @property
+    def masked_id_number(self):
+        return mask_id_number(self.id_number or "")
+
+    @property
+    def masked_phone(self):
+        return mask_phone(self.phone or "")
+
+    @property
+    def is_person(self):
+        return self.kind == self.Kind.PERSON
+
+    @property
+    def is_organisation_account(self):
+        return self.kind in (self.Kind.EMPLOYER, self.Kind.AGENCY)
+
+    def own_employer(self):
+        """For an employer or agency account: the organisation it administers."""
+        membership = (
+            self.memberships.filter(role="employer_admin").select_related("employer").first()
+        )
+        return membership.employer if membership else None
+
+    @property
+    def registration_approved(self) -> bool:
+        if self.is_person:
+            return self.registration_status == self.RegistrationStatus.APPROVED
+        if self.is_organisation_account:
+            employer = self.own_employer()
+            return employer is not None and employer.is_approved
+        return True
+
+
+class SmsCode(models.Model):
+    class Purpose(models.TextChoices):
+        REGISTER = "register", _("注册")
+        LOGIN = "login", _("登录")
+        CHANGE_PHONE = "change_phone", _("更换手机号")
+
+    phone = models.CharField(max_length=20)
+    purpose = models.CharField(max_length=20, choices=Purpose.choices)
+    code_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["phone", "created_at"])]
+        verbose_name = _("短信验证码")
+        verbose_name_plural = _("短信验证码")
+
+
+class LoginLock(models.Model):
+    """Consecutive password failures per account (or per unknown identifier, so that a
+    lock looks the same whether or not the account exists)."""
+
+    key = models.CharField(max_length=160, unique=True)
+    user = models.ForeignKey(User, null=True, blank=True, on_delete=models.CASCADE)
+    failures = models.PositiveIntegerField(default=0)
+    locked_at = models.DateTimeField(_("锁定时间"), null=True, blank=True)
+    last_failure_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("登录锁定")
+        verbose_name_plural = _("登录锁定")
+
+    def __str__(self):
+        return self.key
+
+
+class LegacyRecord(models.Model):
+    """A record from an earlier system, matched to an account by ID number (F11)."""
+
+    id_number = models.CharField(_("证件号码"), max_length=30, db_index=True)
+    name = models.CharField(_("姓名"), max_length=50, blank=True)
+    source = models.CharField(_("来源"), max_length=100, blank=True)
+    data = models.JSONField(_("内容"), default=dict)
+    imported_at = models.DateTimeField(auto_now_add=True)
+    user = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="legacy_records"
+    )
+    linked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("历史记录")
+        verbose_name_plural = _("历史记录")

@@ -1,0 +1,267 @@
+"""Thin views: parse the form, call one service, render. Business rules live in services."""
+
+from django.contrib import messages
+from django.contrib.auth import login as auth_login
+from django.contrib.auth import logout as auth_logout
+from django.contrib.auth.decorators import login_required
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from rencai.accounts import forms, services
+from rencai.accounts.models import SmsCode, User
+from rencai.accounts.sms_codes import sms_code_send
+from rencai.city import city_setting
+from rencai.errors import ServiceError
+from rencai.identity import clean_phone
+
+BACKEND = "rencai.accounts.backends.IdentifierBackend"
+
+
+def _login(request, user: User, method: str):
+    auth_login(request, user, backend=BACKEND)  # rotates the session key
+    services.login_succeeded(user=user, method=method, request=request)
+    messages.success(request, _("登录成功，欢迎您，%(name)s。") % {"name": user.display_name})
+    nxt = request.POST.get("next") or request.GET.get("next") or ""
+    if nxt.startswith("/") and not nxt.startswith("//"):
+        return redirect(nxt)
+    return redirect("accounts:centre")
+
+
+def login_password(request):
+    form = forms.PasswordLoginForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.login_check_password(
+                identifier=form.cleaned_data["identifier"],
+                password=form.cleaned_data["password"],
+                request=request,
+            )
+        except ServiceError as exc:
+            form.add_service_error(exc)
+        else:
+            return _login(request, user, "password")
+    return render(request, "accounts/login.html", {"form": form, "tab": "password"})
+
+
+def login_sms(request):
+    form = forms.SmsLoginForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.login_check_sms(
+                phone=form.cleaned_data["phone"], code=form.cleaned_data["sms_code"],
+                request=request,
+            )
+        except ServiceError as exc:
+            form.add_service_error(exc)
+        else:
+            return _login(request, user, "sms")
+    return render(request, "accounts/login.html", {"form": form, "tab": "sms"})
+
+
+@require_POST
+def logout(request):
+    auth_logout(request)
+    messages.info(request, _("您已安全退出。"))
+    return redirect("portal:home")
+
+
+@require_POST
+def sms_send(request):
+    """Send a code (progressively enhanced: the page's script calls this with fetch)."""
+    purpose = request.POST.get("purpose", "")
+    if purpose == SmsCode.Purpose.CHANGE_PHONE and not request.user.is_authenticated:
+        return JsonResponse({"ok": False, "message": _("请先登录。")}, status=403)
+    try:
+        phone = clean_phone(request.POST.get("phone", ""))
+    except Exception:
+        return JsonResponse({"ok": False, "message": _("请填写11位中国大陆手机号码。")}, status=400)
+    try:
+        sms_code_send(phone=phone, purpose=purpose)
+    except ServiceError as exc:
+        return JsonResponse({"ok": False, "message": exc.message, "code": exc.code}, status=429
+                            if exc.code in {"too_soon", "daily_limit"} else 400)
+    return JsonResponse({"ok": True, "message": _("验证码已发送，请查看手机短信（5分钟内有效）。")})
+
+
+def register_choose(request):
+    return render(request, "accounts/register_choose.html")
+
+
+def _apply_service_error(form, exc: ServiceError):
+    form.add_service_error(exc)
+
+
+def register_person(request):
+    review = city_setting("person_registration_review")
+    form = forms.PersonRegistrationForm(request.POST or None, employer_required=review)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        data = services.PersonRegistration(
+            id_type=d["id_type"], id_number=d["id_number"], real_name=d["real_name"],
+            phone=d["phone"], sms_code=d["sms_code"], password=d["password"],
+            gender=d.get("gender") or "", birth_date=d.get("birth_date"),
+            login_name=d.get("login_name") or "", email=d.get("email") or "",
+            employer=d.get("employer"), accepted_notice=d["accept_notice"],
+        )
+        try:
+            user = services.person_register(data=data, request=request)
+        except ServiceError as exc:
+            _apply_service_error(form, exc)
+        else:
+            auth_login(request, user, backend=BACKEND)
+            if user.registration_status == User.RegistrationStatus.PENDING:
+                messages.success(request, _("注册成功，已提交所在单位审核。审核期间您可以登录查看审核状态。"))
+            else:
+                messages.success(request, _("注册成功。"))
+            return redirect("accounts:centre")
+    return render(request, "accounts/register_person.html", {"form": form, "review": review})
+
+
+def _register_employer(request, agency: bool):
+    form = forms.EmployerRegistrationForm(request.POST or None, agency=agency)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        data = services.EmployerRegistration(
+            name=d["name"].strip(), credit_code=d["credit_code"], kind=d["kind"],
+            district=d["district"], contact_name=d["contact_name"], phone=d["phone"],
+            sms_code=d["sms_code"], password=d["password"],
+            licence_number=d.get("licence_number") or "", login_name=d.get("login_name") or "",
+            email=d.get("email") or "", accepted_notice=d["accept_notice"],
+        )
+        try:
+            user = services.employer_register(data=data, request=request)
+        except ServiceError as exc:
+            _apply_service_error(form, exc)
+        else:
+            auth_login(request, user, backend=BACKEND)
+            if city_setting("employer_registration_review"):
+                messages.success(request, _("注册成功，已提交所属区县人社部门审核。"))
+            else:
+                messages.success(request, _("注册成功。"))
+            return redirect("accounts:centre")
+    return render(request, "accounts/register_employer.html", {"form": form, "agency": agency})
+
+
+def register_employer(request):
+    return _register_employer(request, agency=False)
+
+
+def register_agency(request):
+    return _register_employer(request, agency=True)
+
+
+@login_required
+def centre(request):
+    user = request.user
+    ctx = {"employer": user.own_employer() if user.is_organisation_account else None,
+           "legacy_count": user.legacy_records.count() if user.is_person else 0}
+    return render(request, "accounts/centre.html", ctx)
+
+
+@login_required
+def registration(request):
+    """A rejected registration: see the opinion, correct and resubmit (F04)."""
+    user = request.user
+    if user.is_person:
+        if user.registration_status != User.RegistrationStatus.REJECTED:
+            return redirect("accounts:centre")
+        form = forms.RegistrationResubmitForm(
+            request.POST or None,
+            initial={"real_name": user.real_name, "employer": user.employer_id},
+        )
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.person_registration_resubmit(
+                    user=user, employer=form.cleaned_data["employer"],
+                    real_name=form.cleaned_data["real_name"], request=request,
+                )
+            except ServiceError as exc:
+                form.add_service_error(exc)
+            else:
+                messages.success(request, _("已重新提交，请等待单位审核。"))
+                return redirect("accounts:centre")
+        return render(request, "accounts/registration.html", {"form": form})
+    employer = user.own_employer()
+    if employer is None or employer.status != "rejected":
+        return redirect("accounts:centre")
+    form = forms.EmployerResubmitForm(
+        request.POST or None,
+        initial={"name": employer.name, "contact_name": employer.contact_name},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.employer_registration_resubmit(
+                actor=user, name=form.cleaned_data["name"].strip(),
+                contact_name=form.cleaned_data["contact_name"], request=request,
+            )
+        except ServiceError as exc:
+            form.add_service_error(exc)
+        else:
+            messages.success(request, _("已重新提交，请等待区县人社部门审核。"))
+            return redirect("accounts:centre")
+    return render(request, "accounts/registration.html", {"form": form, "employer": employer})
+
+
+@login_required
+def account_info(request):
+    user = request.user
+    form = forms.AccountInfoForm(
+        request.POST or None, initial={"real_name": user.real_name, "email": user.email}
+    )
+    if request.method == "POST" and form.is_valid():
+        services.account_update(user=user, real_name=form.cleaned_data["real_name"],
+                                email=form.cleaned_data["email"], request=request)
+        messages.success(request, _("账号信息已保存。"))
+        return redirect("accounts:info")
+    return render(request, "accounts/account_info.html", {"form": form, "menu": "info"})
+
+
+@login_required
+def password_change(request):
+    form = forms.PasswordChangeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.password_change(
+                user=request.user, old_password=form.cleaned_data["old_password"],
+                new_password=form.cleaned_data["new_password"], request=request,
+            )
+        except ServiceError as exc:
+            form.add_service_error(exc)
+        else:
+            auth_logout(request)
+            messages.success(request, _("密码已修改，所有设备已退出登录，请用新密码重新登录。"))
+            return redirect("accounts:login")
+    return render(request, "accounts/password_change.html", {"form": form, "menu": "password"})
+
+
+@login_required
+def phone_change(request):
+    form = forms.PhoneChangeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.phone_change(user=request.user, new_phone=form.cleaned_data["phone"],
+                                  code=form.cleaned_data["sms_code"], request=request)
+        except ServiceError as exc:
+            form.add_service_error(exc)
+        else:
+            messages.success(request, _("手机号码已修改。"))
+            return redirect("accounts:centre")
+    return render(request, "accounts/phone_change.html", {"form": form, "menu": "phone"})
+
+
+@login_required
+def account_close(request):
+    form = forms.AccountCloseForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.account_close(user=request.user, password=form.cleaned_data["password"],
+                                   request=request)
+        except ServiceError as exc:
+            form.add_service_error(exc)
+        else:
+            auth_logout(request)
+            messages.success(request, _("账号已注销。"))
+            return redirect("portal:home")
+    return render(request, "accounts/account_close.html", {"form": form, "menu": "close"})

@@ -1,0 +1,276 @@
+"""The JSON API (B4): session login, registration, "who am I". Every refusal has one
+shape, ``{"detail": message, "field": name|null, "code": code}``, turned from a
+ServiceError in one place. Writes check CSRF (fetch the token from ``/api/auth/csrf``)."""
+
+import datetime
+
+from captcha.helpers import captcha_image_url
+from captcha.models import CaptchaStore
+from django.conf import settings
+from django.contrib.auth import login as auth_login
+from django.contrib.auth import logout as auth_logout
+from django.core.exceptions import ValidationError
+from django.middleware.csrf import get_token
+from django.utils import timezone
+from ninja import NinjaAPI, Schema
+from ninja.security import django_auth
+from ninja.utils import check_csrf
+
+from rencai.accounts import services
+from rencai.accounts.models import User
+from rencai.accounts.sms_codes import sms_code_send
+from rencai.city import city_setting
+from rencai.errors import ServiceError
+from rencai.identity import clean_credit_code, clean_phone, clean_real_name, clean_resident_id
+from rencai.orgs.models import Employer, Region
+
+api = NinjaAPI(title="Rencai API", version="1.0.0", urls_namespace="api-1.0.0",
+               docs_url="/docs")
+
+BACKEND = "rencai.accounts.backends.IdentifierBackend"
+
+
+class Error(Schema):
+    detail: str
+    field: str | None = None
+    code: str = "invalid"
+
+
+@api.exception_handler(ServiceError)
+def service_error(request, exc: ServiceError):
+    status = {"not_found": 404, "state": 409, "duplicate": 409, "locked": 403,
+              "too_soon": 429, "daily_limit": 429, "csrf": 403}.get(exc.code, 400)
+    if exc.code == "bad_credentials":
+        status = 401
+    return api.create_response(
+        request, {"detail": exc.message, "field": exc.field, "code": exc.code}, status=status
+    )
+
+
+def _csrf(request):
+    if check_csrf(request) is not None:
+        raise ServiceError("CSRF 校验失败，请先请求 /api/auth/csrf 获取令牌。", code="csrf")
+
+
+def _valid(fn, value, field):
+    try:
+        return fn(value)
+    except ValidationError as exc:
+        raise ServiceError(" ".join(exc.messages), field=field) from None
+
+
+def _captcha(key: str, value: str):
+    value = (value or "").strip().lower()
+    if settings.CAPTCHA_TEST_MODE and value == "passed":
+        CaptchaStore.objects.filter(hashkey=key).delete()
+        return
+    store = CaptchaStore.objects.filter(hashkey=key, expiration__gt=timezone.now()).first()
+    CaptchaStore.objects.filter(hashkey=key).delete()  # one attempt per captcha
+    if store is None or store.response != value:
+        raise ServiceError("图形验证码不正确，请重新获取。", field="captcha_value")
+
+
+class MeOut(Schema):
+    id: int
+    kind: str
+    username: str
+    real_name: str
+    masked_id_number: str
+    masked_phone: str
+    registration_approved: bool
+    registration_status: str
+    registration_opinion: str
+    employer_id: int | None
+    organisation_name: str | None
+
+
+def _me(user: User) -> dict:
+    org = user.own_employer() if user.is_organisation_account else user.employer
+    return {
+        "id": user.pk, "kind": user.kind, "username": user.username,
+        "real_name": user.real_name, "masked_id_number": user.masked_id_number,
+        "masked_phone": user.masked_phone, "registration_approved": user.registration_approved,
+        "registration_status": (
+            user.registration_status if user.is_person
+            else (org.status if org else "approved")
+        ),
+        "registration_opinion": (
+            user.registration_opinion if user.is_person else (org.review_opinion if org else "")
+        ),
+        "employer_id": org.pk if org else None,
+        "organisation_name": org.name if org else None,
+    }
+
+
+class CsrfOut(Schema):
+    csrf_token: str
+
+
+@api.get("/auth/csrf", response=CsrfOut, tags=["auth"])
+def csrf(request):
+    return {"csrf_token": get_token(request)}
+
+
+class CaptchaOut(Schema):
+    key: str
+    image_url: str
+
+
+@api.post("/captcha", response={201: CaptchaOut}, tags=["auth"])
+def new_captcha(request):
+    key = CaptchaStore.generate_key()
+    return 201, {"key": key, "image_url": captcha_image_url(key)}
+
+
+class LoginIn(Schema):
+    identifier: str
+    password: str
+    captcha_key: str
+    captcha_value: str
+
+
+@api.post("/auth/login", response={200: MeOut, 400: Error, 401: Error, 403: Error, 429: Error},
+          tags=["auth"])
+def login(request, payload: LoginIn):
+    _csrf(request)
+    _captcha(payload.captcha_key, payload.captcha_value)
+    user = services.login_check_password(identifier=payload.identifier,
+                                         password=payload.password, request=request)
+    auth_login(request, user, backend=BACKEND)
+    services.login_succeeded(user=user, method="api-password", request=request)
+    return _me(user)
+
+
+@api.post("/auth/logout", response={204: None, 401: Error, 403: Error}, auth=django_auth,
+          tags=["auth"])
+def logout(request):
+    auth_logout(request)
+    return 204, None
+
+
+@api.get("/me", response={200: MeOut, 401: Error}, auth=django_auth, tags=["auth"])
+def me(request):
+    return _me(request.auth)
+
+
+class SmsIn(Schema):
+    phone: str
+    purpose: str
+
+
+class Ok(Schema):
+    detail: str
+
+
+@api.post("/sms/codes", response={202: Ok, 400: Error, 403: Error, 429: Error}, tags=["auth"])
+def sms_codes(request, payload: SmsIn):
+    _csrf(request)
+    if payload.purpose == "change_phone" and not request.user.is_authenticated:
+        raise ServiceError("请先登录。", code="csrf")
+    phone = _valid(clean_phone, payload.phone, "phone")
+    sms_code_send(phone=phone, purpose=payload.purpose)
+    return 202, {"detail": "验证码已发送，请查看手机短信（5分钟内有效）。"}
+
+
+class PersonIn(Schema):
+    id_type: str = "resident_id"
+    id_number: str
+    real_name: str
+    gender: str = ""
+    birth_date: datetime.date | None = None
+    phone: str
+    sms_code: str
+    password: str
+    login_name: str = ""
+    email: str = ""
+    employer_id: int | None = None
+    accept_notice: bool
+    captcha_key: str
+    captcha_value: str
+
+
+@api.post("/register/person", response={201: MeOut, 400: Error, 403: Error, 409: Error},
+          tags=["registration"])
+def register_person(request, payload: PersonIn):
+    _csrf(request)
+    if payload.id_type not in User.IdType.values:
+        raise ServiceError("证件类型无效。", field="id_type")
+    gender, birth = payload.gender, payload.birth_date
+    if payload.id_type == User.IdType.RESIDENT_ID:
+        rid = _valid(clean_resident_id, payload.id_number, "id_number")
+        number, gender, birth = rid.number, rid.gender, rid.birth_date
+    else:
+        number = payload.id_number.strip().upper()
+        if not number.isalnum() or not 6 <= len(number) <= 30:
+            raise ServiceError("证件号码只能包含字母和数字（6–30位）。", field="id_number")
+        if gender not in ("M", "F") or birth is None:
+            raise ServiceError("非居民身份证请填写性别和出生日期。", field="gender")
+    employer = None
+    if payload.employer_id is not None:
+        employer = Employer.objects.filter(pk=payload.employer_id).first()
+        if employer is None:
+            raise ServiceError("该单位尚未通过所属区县人社部门审核，暂不能选择。", field="employer")
+    _captcha(payload.captcha_key, payload.captcha_value)
+    user = services.person_register(request=request, data=services.PersonRegistration(
+        id_type=payload.id_type, id_number=number,
+        real_name=_valid(clean_real_name, payload.real_name, "real_name"),
+        phone=_valid(clean_phone, payload.phone, "phone"), sms_code=payload.sms_code,
+        password=payload.password, gender=gender, birth_date=birth,
+        login_name=payload.login_name.strip(), email=payload.email.strip(), employer=employer,
+        accepted_notice=payload.accept_notice,
+    ))
+    auth_login(request, user, backend=BACKEND)
+    return 201, _me(user)
+
+
+class EmployerIn(Schema):
+    name: str
+    credit_code: str
+    kind: str
+    district_code: str
+    contact_name: str
+    phone: str
+    sms_code: str
+    password: str
+    licence_number: str = ""
+    login_name: str = ""
+    email: str = ""
+    accept_notice: bool
+    captcha_key: str
+    captcha_value: str
+
+
+@api.post("/register/employer", response={201: MeOut, 400: Error, 403: Error, 409: Error},
+          tags=["registration"])
+def register_employer(request, payload: EmployerIn):
+    _csrf(request)
+    district = Region.objects.filter(code=payload.district_code, level="district").first()
+    if district is None:
+        raise ServiceError("请选择单位所属区县。", field="district_code")
+    if not payload.name.strip():
+        raise ServiceError("请填写单位名称。", field="name")
+    _captcha(payload.captcha_key, payload.captcha_value)
+    user = services.employer_register(request=request, data=services.EmployerRegistration(
+        name=payload.name.strip()[:100],
+        credit_code=_valid(clean_credit_code, payload.credit_code, "credit_code"),
+        kind=payload.kind, district=district,
+        contact_name=_valid(clean_real_name, payload.contact_name, "contact_name"),
+        phone=_valid(clean_phone, payload.phone, "phone"), sms_code=payload.sms_code,
+        password=payload.password, licence_number=payload.licence_number,
+        login_name=payload.login_name.strip(), email=payload.email.strip(),
+        accepted_notice=payload.accept_notice,
+    ))
+    auth_login(request, user, backend=BACKEND)
+    return 201, _me(user)
+
+
+class CityOut(Schema):
+    name: str
+    employer_registration_review: bool
+    person_registration_review: bool
+
+
+@api.get("/city", response=CityOut, tags=["portal"])
+def city(request):
+    return {k: city_setting(k) for k in ("name", "employer_registration_review",
+                                         "person_registration_review")}

@@ -1,0 +1,83 @@
+"""SMS backends. ``SMS_BACKEND`` names one; a real provider is a settings change.
+
+Every backend receives an ``SmsMessage`` already stored in the outbox and only delivers it.
+"""
+
+import json
+import logging
+import urllib.request
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from rencai.notifications.models import SmsMessage
+
+log = logging.getLogger(__name__)
+
+
+class BaseBackend:
+    def deliver(self, message: SmsMessage) -> None:
+        raise NotImplementedError
+
+
+class FileBackend(BaseBackend):
+    """Appends each message to a file (default ``var/sms-outbox.log``) and logs it."""
+
+    def deliver(self, message):
+        path = settings.SMS_FILE_PATH
+        path.parent.mkdir(parents=True, exist_ok=True)
+        line = f"{timezone.localtime():%Y-%m-%d %H:%M:%S} {message.phone} {message.body}\n"
+        with open(path, "a", encoding="utf-8") as fh:
+            fh.write(line)
+        log.info("SMS to %s: %s", message.phone, message.body)
+
+
+class ConsoleBackend(BaseBackend):
+    def deliver(self, message):
+        print(f"[SMS] {message.phone}: {message.body}", flush=True)
+
+
+class MemoryBackend(BaseBackend):
+    """For tests: the outbox table itself is the record; nothing leaves the process."""
+
+    sent: list = []
+
+    def deliver(self, message):
+        MemoryBackend.sent.append((message.phone, message.body))
+
+
+class HttpBackend(BaseBackend):
+    """Posts JSON {phone, text} to ``SMS_HTTP_URL`` (a gateway of the city's choosing)."""
+
+    def deliver(self, message):
+        data = json.dumps({"phone": message.phone, "text": message.body}).encode()
+        req = urllib.request.Request(
+            settings.SMS_HTTP_URL, data=data, headers={"Content-Type": "application/json"}
+        )
+        with urllib.request.urlopen(req, timeout=10) as resp:  # noqa: S310 - configured URL
+            if resp.status >= 300:
+                raise RuntimeError(f"gateway answered {resp.status}")
+
+
+def get_backend() -> BaseBackend:
+    return import_string(settings.SMS_BACKEND)()
+
+
+def _deliver(message_id: int) -> None:
+    message = SmsMessage.objects.get(pk=message_id)
+    try:
+        get_backend().deliver(message)
+    except Exception as exc:  # delivery failure is recorded, never raised to the user
+        log.exception("SMS delivery failed")
+        SmsMessage.objects.filter(pk=message_id).update(status="failed", error=str(exc)[:500])
+    else:
+        SmsMessage.objects.filter(pk=message_id).update(status="sent", sent_at=timezone.now())
+
+
+def sms_enqueue(*, phone: str, purpose: str, body: str) -> SmsMessage:
+    """Store the message in the outbox; deliver it once the surrounding transaction commits."""
+    message = SmsMessage.objects.create(phone=phone, purpose=purpose, body=body)
+    transaction.on_commit(lambda: _deliver(message.pk))
+    return message

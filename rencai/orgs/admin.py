@@ -1,0 +1,41 @@
+from django.contrib import admin
+
+from rencai.orgs.models import Authority, Employer, Membership, Region
+
+
+@admin.register(Region)
+class RegionAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "level", "parent"]
+    list_filter = ["level"]
+    search_fields = ["code", "name"]
+
+
+@admin.register(Authority)
+class AuthorityAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "region"]
+    list_filter = ["kind", "region__level"]
+    search_fields = ["name"]
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    raw_id_fields = ["user"]
+    fields = ["user", "role"]
+
+
+@admin.register(Employer)
+class EmployerAdmin(admin.ModelAdmin):
+    list_display = ["name", "credit_code", "kind", "district", "status", "created_at"]
+    list_filter = ["status", "kind", "district"]
+    search_fields = ["name", "credit_code"]
+    inlines = [MembershipInline]
+    readonly_fields = ["reviewed_at", "reviewed_by", "created_at"]
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "role", "authority", "employer", "created_at"]
+    list_filter = ["role"]
+    search_fields = ["user__username", "user__real_name", "authority__name", "employer__name"]
+    raw_id_fields = ["user", "employer"]

@@ -1,0 +1,60 @@
+"""Access helpers: the one place that decides which records a staff user may see. Each
+raises the same 404 for "does not exist" and "not yours" (STYLE.md)."""
+
+from django.http import Http404
+
+from rencai.accounts.models import User
+from rencai.orgs.models import Authority, Employer, Membership
+
+
+def reviewable_districts_of(user: User) -> set[int]:
+    """Districts whose employer registrations this user reviews: reviewers and
+    administrators of an HR bureau at that district (F03)."""
+    if not user.is_authenticated:
+        return set()
+    return set(
+        Membership.objects.filter(
+            user=user,
+            role__in=[Membership.Role.REVIEWER, Membership.Role.AUTHORITY_ADMIN],
+            authority__kind=Authority.Kind.HR_BUREAU,
+            authority__region__level="district",
+        ).values_list("authority__region_id", flat=True)
+    )
+
+
+def employer_roles_of(user: User) -> set[int]:
+    """Employers whose people's registrations this user reviews (F04)."""
+    if not user.is_authenticated:
+        return set()
+    return set(
+        Membership.objects.filter(
+            user=user,
+            role__in=[Membership.Role.EMPLOYER_ADMIN, Membership.Role.EMPLOYER_REVIEWER],
+            employer__status=Employer.Status.APPROVED,
+        ).values_list("employer_id", flat=True)
+    )
+
+
+def employer_for_district_reviewer(user: User, pk: int) -> Employer:
+    employer = Employer.objects.select_related("district").filter(pk=pk).first()
+    if employer is None or employer.district_id not in reviewable_districts_of(user):
+        raise Http404
+    return employer
+
+
+def person_for_employer_reviewer(user: User, pk: int) -> User:
+    person = (
+        User.objects.select_related("employer")
+        .filter(pk=pk, kind=User.Kind.PERSON, closed_at__isnull=True)
+        .first()
+    )
+    if person is None or person.employer_id not in employer_roles_of(user):
+        raise Http404
+    return person
+
+
+def is_staff_area_user(user: User) -> bool:
+    return user.is_authenticated and (
+        user.is_superuser or bool(reviewable_districts_of(user)) or bool(employer_roles_of(user))
+        or Membership.objects.filter(user=user, authority__isnull=False).exists()
+    )

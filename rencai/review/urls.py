@@ -1,0 +1,12 @@
+from django.urls import path
+
+from rencai.review import views
+
+app_name = "review"
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("employers/", views.employer_list, name="employers"),
+    path("employers/<int:pk>/", views.employer_review, name="employer"),
+    path("people/", views.person_list, name="people"),
+    path("people/<int:pk>/", views.person_review, name="person"),
+]

@@ -1,0 +1,140 @@
+"""The staff area: registration reviews for district HR bureaus (F03) and employers (F04)."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from rencai.accounts import services
+from rencai.accounts.forms import ReviewForm
+from rencai.accounts.models import User
+from rencai.errors import ServiceError
+from rencai.orgs.models import Employer, Membership
+from rencai.review.access import (
+    employer_for_district_reviewer,
+    employer_roles_of,
+    is_staff_area_user,
+    person_for_employer_reviewer,
+    reviewable_districts_of,
+)
+
+PAGE_SIZE = 20
+
+
+def _staff_required(view):
+    @login_required
+    def wrapper(request, *args, **kwargs):
+        if not is_staff_area_user(request.user):
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    wrapper.__name__ = view.__name__
+    return wrapper
+
+
+@_staff_required
+def dashboard(request):
+    user = request.user
+    districts = reviewable_districts_of(user)
+    employers = employer_roles_of(user)
+    ctx = {
+        "memberships": Membership.objects.filter(user=user).select_related(
+            "authority__region", "employer"
+        ),
+        "pending_employers": Employer.objects.filter(
+            district_id__in=districts, status=Employer.Status.PENDING
+        ).count() if districts else None,
+        "pending_people": User.objects.filter(
+            employer_id__in=employers, registration_status=User.RegistrationStatus.PENDING,
+            closed_at__isnull=True,
+        ).count() if employers else None,
+    }
+    return render(request, "review/dashboard.html", ctx)
+
+
+def _status_filter(request, choices, default):
+    status = request.GET.get("status", default)
+    return status if status in dict(choices) or status == "all" else default
+
+
+@_staff_required
+def employer_list(request):
+    districts = reviewable_districts_of(request.user)
+    if not districts:
+        raise Http404
+    status = _status_filter(request, Employer.Status.choices, Employer.Status.PENDING)
+    q = request.GET.get("q", "").strip()
+    qs = Employer.objects.filter(district_id__in=districts).select_related("district")
+    if status != "all":
+        qs = qs.filter(status=status)
+    if q:
+        qs = qs.filter(Q(name__icontains=q) | Q(credit_code__icontains=q.upper()))
+    page = Paginator(qs.order_by("created_at", "id"), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "review/employer_list.html", {
+        "page": page, "status": status, "q": q, "statuses": Employer.Status.choices,
+    })
+
+
+@_staff_required
+def employer_review(request, pk: int):
+    employer = employer_for_district_reviewer(request.user, pk)
+    form = ReviewForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.employer_registration_review(
+                actor=request.user, employer_id=employer.pk,
+                approve=form.cleaned_data["decision"] == "approve",
+                opinion=form.cleaned_data["opinion"], request=request,
+            )
+        except ServiceError as exc:
+            form.add_service_error(exc)
+        else:
+            messages.success(request, _("已保存审核结果：%(name)s。") % {"name": employer.name})
+            return redirect("review:employers")
+    admin = Membership.objects.filter(employer=employer, role="employer_admin").select_related(
+        "user").first()
+    return render(request, "review/employer_review.html", {
+        "employer": employer, "form": form, "admin_user": admin.user if admin else None,
+    })
+
+
+@_staff_required
+def person_list(request):
+    employers = employer_roles_of(request.user)
+    if not employers:
+        raise Http404
+    status = _status_filter(request, User.RegistrationStatus.choices, "pending")
+    q = request.GET.get("q", "").strip()
+    qs = User.objects.filter(
+        employer_id__in=employers, kind=User.Kind.PERSON, closed_at__isnull=True
+    ).select_related("employer")
+    if status != "all":
+        qs = qs.filter(registration_status=status)
+    if q:
+        qs = qs.filter(Q(real_name__icontains=q) | Q(id_number=q.upper()))
+    page = Paginator(qs.order_by("date_joined", "id"), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "review/person_list.html", {
+        "page": page, "status": status, "q": q, "statuses": User.RegistrationStatus.choices,
+    })
+
+
+@_staff_required
+def person_review(request, pk: int):
+    person = person_for_employer_reviewer(request.user, pk)
+    form = ReviewForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.person_registration_review(
+                actor=request.user, person_id=person.pk,
+                approve=form.cleaned_data["decision"] == "approve",
+                opinion=form.cleaned_data["opinion"], request=request,
+            )
+        except ServiceError as exc:
+            form.add_service_error(exc)
+        else:
+            messages.success(request, _("已保存审核结果：%(name)s。") % {"name": person.real_name})
+            return redirect("review:people")
+    return render(request, "review/person_review.html", {"person": person, "form": form})

@@ -1,0 +1,187 @@
+"""Rencai settings. Every value that differs between machines comes from the environment
+(see docs/operations.md); a malformed value stops start-up with a message naming it."""
+
+import secrets
+from pathlib import Path
+
+from django.utils.translation import gettext_lazy as _
+
+from rencai.env import env_bool, env_int, env_list, env_str, parse_database_url
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(env_str("RENCAI_VAR_DIR", str(BASE_DIR / "var")))
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+DEBUG = env_bool("DEBUG", False)
+
+
+def _secret_key() -> str:
+    key = env_str("SECRET_KEY")
+    if key:
+        return key
+    # Development and the embedded demo: one random key kept under var/, never in git.
+    path = VAR_DIR / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(50))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "captcha",
+    "rencai.audit",
+    "rencai.orgs",
+    "rencai.accounts",
+    "rencai.notifications",
+    "rencai.portal",
+    "rencai.review",
+    "rencai.api",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "rencai.accounts.middleware.PendingRegistrationMiddleware",
+]
+
+ROOT_URLCONF = "rencai.urls"
+WSGI_APPLICATION = "rencai.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "rencai" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "rencai.portal.context_processors.city",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": parse_database_url(
+        env_str("DATABASE_URL", "sqlite:///var/rencai.sqlite3"), base_dir=BASE_DIR
+    )
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = ["rencai.accounts.backends.IdentifierBackend"]
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "accounts:centre"
+LOGOUT_REDIRECT_URL = "portal:home"
+
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 8},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 30 * 60, minimum=60)
+SESSION_SAVE_EVERY_REQUEST = True
+
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "Asia/Shanghai"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+STORAGES = {
+    "default": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(VAR_DIR / "media")},
+    },
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+WHITENOISE_USE_FINDERS = DEBUG
+
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+}
+
+# Picture captcha (F07). The test-only answer "PASSED" is switched on by
+# rencai/settings_test.py and never by an environment variable.
+CAPTCHA_TEST_MODE = False
+CAPTCHA_LENGTH = 4
+CAPTCHA_IMAGE_SIZE = (120, 40)
+CAPTCHA_FONT_SIZE = 30
+CAPTCHA_CHALLENGE_FUNCT = "captcha.helpers.random_char_challenge"
+
+# SMS: every message goes to the outbox table, then to this backend (F06, F07).
+SMS_BACKEND = env_str("SMS_BACKEND", "rencai.notifications.sms.FileBackend")
+SMS_FILE_PATH = Path(env_str("SMS_FILE_PATH", str(VAR_DIR / "sms-outbox.log")))
+SMS_HTTP_URL = env_str("SMS_HTTP_URL", "")
+SMS_CODE_TTL_SECONDS = 5 * 60
+SMS_CODE_INTERVAL_SECONDS = 60
+SMS_CODE_DAILY_LIMIT = 10
+SMS_CODE_MAX_ATTEMPTS = 5
+
+# Per-city configuration. The policy packs of the engine issue take these over;
+# until then a city is configured here and through the environment.
+RENCAI_CITY = {
+    "name": env_str("RENCAI_CITY_NAME", "示范市"),
+    "platform_name": env_str("RENCAI_PLATFORM_NAME", "人才补贴申报平台"),
+    "employer_registration_review": env_bool("RENCAI_EMPLOYER_REVIEW", True),
+    "person_registration_review": env_bool("RENCAI_PERSON_REVIEW", True),
+    "lockout_failures": env_int("RENCAI_LOCKOUT_FAILURES", 10, minimum=1),
+    "lockout_contact": env_str(
+        "RENCAI_LOCKOUT_CONTACT", "请发送邮件至 rencai-help@example.gov.cn 或拨打 0000-1234567 联系管理员解锁"
+    ),
+    "help_technical": env_str("RENCAI_HELP_TECHNICAL", "0000-1234567"),
+    "help_policy": env_str("RENCAI_HELP_POLICY", "0000-7654321"),
+    "help_mailbox": env_str("RENCAI_HELP_MAILBOX", "rencai-help@example.gov.cn"),
+}
+
+if not DEBUG:
+    SECURE_CONTENT_TYPE_NOSNIFF = True
+    X_FRAME_OPTIONS = "DENY"

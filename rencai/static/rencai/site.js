@@ -1,0 +1,48 @@
+// Progressive enhancement only: every form works without this file.
+(function () {
+  "use strict";
+  function csrf() {
+    var m = document.cookie.match(/(?:^|; )csrftoken=([^;]+)/);
+    return m ? decodeURIComponent(m[1]) : "";
+  }
+  // "获取验证码": send the code without reloading the form, then count down 60 s.
+  document.addEventListener("click", function (ev) {
+    var btn = ev.target.closest(".sms-send");
+    if (!btn) return;
+    ev.preventDefault();
+    var phone = document.getElementById(btn.dataset.phoneField);
+    var status = btn.closest(".field").querySelector(".sms-status");
+    var body = new URLSearchParams({ phone: phone ? phone.value : "", purpose: btn.dataset.purpose });
+    btn.disabled = true;
+    fetch(btn.dataset.url, {
+      method: "POST", body: body, credentials: "same-origin",
+      headers: { "X-CSRFToken": csrf(), "Content-Type": "application/x-www-form-urlencoded" }
+    }).then(function (r) { return r.json(); }).then(function (data) {
+      status.textContent = data.message;
+      status.classList.toggle("error", !data.ok);
+      if (!data.ok) { btn.disabled = false; return; }
+      var left = 60, label = btn.textContent;
+      var timer = setInterval(function () {
+        left -= 1;
+        btn.textContent = left + "s";
+        if (left <= 0) { clearInterval(timer); btn.disabled = false; btn.textContent = label; }
+      }, 1000);
+    }).catch(function () { btn.disabled = false; status.textContent = "网络错误，请稍后再试。"; });
+  });
+  // Click the captcha picture for a new one.
+  document.addEventListener("click", function (ev) {
+    var img = ev.target.closest("img.captcha");
+    if (!img) return;
+    fetch("/captcha/refresh/", { headers: { "X-Requested-With": "XMLHttpRequest" } })
+      .then(function (r) { return r.json(); }).then(function (data) {
+        img.src = data.image_url;
+        var key = img.parentNode.querySelector("input[type=hidden]");
+        if (key) key.value = data.key;
+      });
+  });
+  // Confirm before anything irreversible.
+  document.addEventListener("submit", function (ev) {
+    var msg = ev.target.dataset.confirm;
+    if (msg && !window.confirm(msg)) ev.preventDefault();
+  });
+})();

@@ -1,0 +1,19 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.views.i18n import JavaScriptCatalog
+
+from rencai.api.api import api
+
+admin.site.site_header = "人才平台 · 系统管理"
+admin.site.site_title = "人才平台管理"
+
+urlpatterns = [
+    path("", include("rencai.portal.urls")),
+    path("accounts/", include("rencai.accounts.urls")),
+    path("staff/", include("rencai.review.urls")),
+    path("admin/", admin.site.urls),
+    path("api/", api.urls),
+    path("captcha/", include("captcha.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
+]
