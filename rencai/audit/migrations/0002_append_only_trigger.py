@@ -1,13 +1,13 @@
-"""On PostgreSQL, refuse UPDATE and DELETE on the audit table at the database level, so
-that not even a bug or a stray SQL session can rewrite history. (SQLite has no such
-guard; the hash chain still detects an edit there.)"""
+"""Refuse UPDATE and DELETE on the audit table at the database level (PostgreSQL, and
+SQLite too), so that not even a bug or a stray SQL session can rewrite history. Someone
+who can drop the trigger can still edit rows; the hash chain detects that."""
 
 from django.db import migrations
 
 CREATE = """
 CREATE OR REPLACE FUNCTION audit_refuse_change() RETURNS trigger AS $$
 BEGIN
-    RAISE EXCEPTION 'audit_auditentry is append-only: % refused', TG_OP;
+    RAISE EXCEPTION USING MESSAGE = 'audit_auditentry is append-only: ' || TG_OP || ' refused';
 END;
 $$ LANGUAGE plpgsql;
 CREATE TRIGGER audit_append_only
@@ -20,14 +20,33 @@ DROP FUNCTION IF EXISTS audit_refuse_change();
 """
 
 
+SQLITE_CREATE = [
+    f"""CREATE TRIGGER audit_append_only_{op.lower()} BEFORE {op} ON audit_auditentry
+    BEGIN SELECT RAISE(ABORT, 'audit_auditentry is append-only: {op} refused'); END;"""
+    for op in ("UPDATE", "DELETE")
+]
+SQLITE_DROP = [
+    "DROP TRIGGER IF EXISTS audit_append_only_update;",
+    "DROP TRIGGER IF EXISTS audit_append_only_delete;",
+]
+
+
 def forwards(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
+    vendor = schema_editor.connection.vendor
+    if vendor == "postgresql":
         schema_editor.execute(CREATE)
+    elif vendor == "sqlite":
+        for sql in SQLITE_CREATE:
+            schema_editor.execute(sql)
 
 
 def backwards(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
+    vendor = schema_editor.connection.vendor
+    if vendor == "postgresql":
         schema_editor.execute(DROP)
+    elif vendor == "sqlite":
+        for sql in SQLITE_DROP:
+            schema_editor.execute(sql)
 
 
 class Migration(migrations.Migration):

@@ -1,0 +1,88 @@
+"""B3: the append-only, hash-chained audit log."""
+
+import importlib
+import io
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import DatabaseError, connection, transaction
+
+from rencai.audit.models import AuditEntry
+from rencai.audit.services import audit_record, audit_verify_chain
+
+
+def make_rows(n=5):
+    return [audit_record(action=f"test.{i}", object_type="demo", object_id=str(i),
+                         after={"value": i}) for i in range(n)]
+
+
+def test_chain_verifies(db):
+    rows = make_rows()
+    assert rows[0].prev_hash == "0" * 64
+    assert all(b.prev_hash == a.hash for a, b in zip(rows, rows[1:], strict=False))
+    report = audit_verify_chain()
+    assert report.ok and report.checked == 5
+    out = io.StringIO()
+    call_command("verify_audit_chain", stdout=out)
+    assert "5 rows verified" in out.getvalue()
+
+
+def _tamper(sql, params):
+    """Edit the table as an attacker with full database access would: switch the
+    append-only trigger off first (it refuses the edit otherwise), then on again."""
+    mig = importlib.import_module("rencai.audit.migrations.0002_append_only_trigger")
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("ALTER TABLE audit_auditentry DISABLE TRIGGER audit_append_only")
+        else:
+            for drop in mig.SQLITE_DROP:
+                cursor.execute(drop)
+        cursor.execute(sql, params)
+        if connection.vendor == "postgresql":
+            cursor.execute("ALTER TABLE audit_auditentry ENABLE TRIGGER audit_append_only")
+        else:
+            for create in mig.SQLITE_CREATE:
+                cursor.execute(create)
+
+
+def test_edited_row_is_detected_and_named(db):
+    rows = make_rows()
+    _tamper("UPDATE audit_auditentry SET summary = %s WHERE id = %s",
+            ['{"after": {"value": 999}}', rows[2].pk])
+    report = audit_verify_chain()
+    assert report.first_broken_id == rows[2].pk
+    with pytest.raises(CommandError, match=f"row {rows[2].pk}"):
+        call_command("verify_audit_chain", stdout=io.StringIO())
+
+
+def test_deleted_row_is_detected(db):
+    rows = make_rows()
+    _tamper("DELETE FROM audit_auditentry WHERE id = %s", [rows[1].pk])
+    assert audit_verify_chain().first_broken_id == rows[2].pk
+
+
+def test_database_refuses_update_and_delete(db):
+    rows = make_rows(2)
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        AuditEntry.objects.filter(pk=rows[0].pk).update(action="forged")
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        AuditEntry.objects.filter(pk=rows[0].pk).delete()
+    assert audit_verify_chain().ok
+
+
+def test_audit_row_rolls_back_with_its_change(db):
+    with pytest.raises(RuntimeError), transaction.atomic():
+        audit_record(action="test.rollback")
+        raise RuntimeError
+    assert not AuditEntry.objects.filter(action="test.rollback").exists()
+    assert audit_verify_chain().ok
+
+
+def test_admin_cannot_edit_or_delete_audit_rows(client, city):
+    make_rows(1)
+    client.force_login(city.admin)
+    row = AuditEntry.objects.first()
+    page = client.get(f"/admin/audit/auditentry/{row.pk}/change/")
+    assert page.status_code == 200 and b'name="_save"' not in page.content
+    assert client.post(f"/admin/audit/auditentry/{row.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert AuditEntry.objects.filter(pk=row.pk).exists()
