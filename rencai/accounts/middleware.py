@@ -1,3 +1,4 @@
+from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.urls import resolve
 from django.urls.exceptions import Resolver404
@@ -14,6 +15,9 @@ ALLOWED_WHILE_PENDING = {
     "javascript-catalog",
     "api-1.0.0:me",
     "api-1.0.0:logout",
+    "api-1.0.0:csrf",
+    "api-1.0.0:new_captcha",
+    "api-1.0.0:city",
 }
 
 
@@ -39,5 +43,11 @@ class PendingRegistrationMiddleware:
                 name not in ALLOWED_WHILE_PENDING
                 and not request.path_info.startswith(("/static/", "/captcha/"))
             ):
+                if request.path_info.startswith("/api/"):
+                    return JsonResponse(
+                        {"detail": "注册尚未审核通过，暂不能办理此业务。", "field": None,
+                         "code": "pending"},
+                        status=403,
+                    )
                 return redirect("accounts:centre")
         return self.get_response(request)

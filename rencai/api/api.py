@@ -12,7 +12,7 @@ from django.contrib.auth import logout as auth_logout
 from django.core.exceptions import ValidationError
 from django.middleware.csrf import get_token
 from django.utils import timezone
-from ninja import NinjaAPI, Schema
+from ninja import NinjaAPI, Schema, Status
 from ninja.security import django_auth
 from ninja.utils import check_csrf
 
@@ -119,7 +119,7 @@ class CaptchaOut(Schema):
 @api.post("/captcha", response={201: CaptchaOut}, tags=["auth"])
 def new_captcha(request):
     key = CaptchaStore.generate_key()
-    return 201, {"key": key, "image_url": captcha_image_url(key)}
+    return Status(201, {"key": key, "image_url": captcha_image_url(key)})
 
 
 class LoginIn(Schema):
@@ -145,7 +145,7 @@ def login(request, payload: LoginIn):
           tags=["auth"])
 def logout(request):
     auth_logout(request)
-    return 204, None
+    return Status(204, None)
 
 
 @api.get("/me", response={200: MeOut, 401: Error}, auth=django_auth, tags=["auth"])
@@ -169,7 +169,7 @@ def sms_codes(request, payload: SmsIn):
         raise ServiceError("请先登录。", code="csrf")
     phone = _valid(clean_phone, payload.phone, "phone")
     sms_code_send(phone=phone, purpose=payload.purpose)
-    return 202, {"detail": "验证码已发送，请查看手机短信（5分钟内有效）。"}
+    return Status(202, {"detail": "验证码已发送，请查看手机短信（5分钟内有效）。"})
 
 
 class PersonIn(Schema):
@@ -220,7 +220,7 @@ def register_person(request, payload: PersonIn):
         accepted_notice=payload.accept_notice,
     ))
     auth_login(request, user, backend=BACKEND)
-    return 201, _me(user)
+    return Status(201, _me(user))
 
 
 class EmployerIn(Schema):
@@ -261,7 +261,7 @@ def register_employer(request, payload: EmployerIn):
         accepted_notice=payload.accept_notice,
     ))
     auth_login(request, user, backend=BACKEND)
-    return 201, _me(user)
+    return Status(201, _me(user))
 
 
 class CityOut(Schema):
