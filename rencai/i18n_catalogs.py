@@ -45,9 +45,11 @@ def parse_po(text: str) -> dict[bytes, bytes]:
             cur.setdefault(key, []).append(ast.literal_eval(line))
             continue
         word, _, rest = line.partition(" ")
-        if word in ("msgid", "msgctxt") and "msgid" in cur and (word == "msgctxt" or "msgstr" in
-                                                                cur or any(k.startswith("msgstr[")
-                                                                           for k in cur)):
+        if (
+            word in ("msgid", "msgctxt")
+            and "msgid" in cur
+            and (word == "msgctxt" or "msgstr" in cur or any(k.startswith("msgstr[") for k in cur))
+        ):
             flush()
         key = word
         cur[key] = [ast.literal_eval(rest.strip())]

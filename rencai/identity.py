@@ -76,9 +76,7 @@ def clean_credit_code(raw: str) -> str:
             _("统一社会信用代码只能包含数字和大写字母（不含 I、O、Z、S、V）。"), code="shape"
         )
     if uscc.calc_check_digit(code[:17]) != code[-1]:
-        raise ValidationError(
-            _("统一社会信用代码校验位不正确，请核对。"), code="check_digit"
-        )
+        raise ValidationError(_("统一社会信用代码校验位不正确，请核对。"), code="check_digit")
     return code
 
 

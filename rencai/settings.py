@@ -4,8 +4,6 @@
 import secrets
 from pathlib import Path
 
-from django.utils.translation import gettext_lazy as _
-
 from rencai.env import env_bool, env_int, env_list, env_str, parse_database_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -178,7 +176,8 @@ RENCAI_CITY = {
     "person_registration_review": env_bool("RENCAI_PERSON_REVIEW", True),
     "lockout_failures": env_int("RENCAI_LOCKOUT_FAILURES", 10, minimum=1),
     "lockout_contact": env_str(
-        "RENCAI_LOCKOUT_CONTACT", "请发送邮件至 rencai-help@example.gov.cn 或拨打 0000-1234567 联系管理员解锁"
+        "RENCAI_LOCKOUT_CONTACT",
+        "请发送邮件至 rencai-help@example.gov.cn 或拨打 0000-1234567 联系管理员解锁",
     ),
     "help_technical": env_str("RENCAI_HELP_TECHNICAL", "0000-1234567"),
     "help_policy": env_str("RENCAI_HELP_POLICY", "0000-7654321"),

@@ -1,10 +1,10 @@
 """Settings for the test suite only: the captcha accepts the answer "PASSED" so that
 tests can register and log in. Production never imports this module."""
 
-from rencai.settings import *  # noqa: F403
+from rencai.settings import *
 
 CAPTCHA_TEST_MODE = True
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only
 SMS_BACKEND = "rencai.notifications.sms.MemoryBackend"
-STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
+STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"
 WHITENOISE_USE_FINDERS = True

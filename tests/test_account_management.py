@@ -20,9 +20,14 @@ def logged_in(user) -> Client:
 def test_password_change_ends_every_session(city):
     here, elsewhere = logged_in(city.applicant), logged_in(city.applicant)
     assert elsewhere.get("/accounts/me/").status_code == 200
-    response = here.post("/accounts/me/password/", {
-        "old_password": PASSWORD, "new_password": "Tongzhou#2027", "new_password2": "Tongzhou#2027",
-    })
+    response = here.post(
+        "/accounts/me/password/",
+        {
+            "old_password": PASSWORD,
+            "new_password": "Tongzhou#2027",
+            "new_password2": "Tongzhou#2027",
+        },
+    )
     assert response.status_code == 302 and response["Location"] == "/accounts/login/"
     assert SESSION_KEY not in here.session
     # The other browser is logged out at its next request.
@@ -34,13 +39,23 @@ def test_password_change_ends_every_session(city):
 
 def test_password_change_refusals_change_nothing(city):
     c = logged_in(city.applicant)
-    page = c.post("/accounts/me/password/", {
-        "old_password": "wrong", "new_password": "Tongzhou#2027", "new_password2": "Tongzhou#2027",
-    }).content.decode()
+    page = c.post(
+        "/accounts/me/password/",
+        {
+            "old_password": "wrong",
+            "new_password": "Tongzhou#2027",
+            "new_password2": "Tongzhou#2027",
+        },
+    ).content.decode()
     assert "原密码不正确" in page
-    page = c.post("/accounts/me/password/", {
-        "old_password": PASSWORD, "new_password": "password", "new_password2": "password",
-    }).content.decode()
+    page = c.post(
+        "/accounts/me/password/",
+        {
+            "old_password": PASSWORD,
+            "new_password": "password",
+            "new_password2": "password",
+        },
+    ).content.decode()
     assert "密码" in page and "Tongzhou" not in page
     city.applicant.refresh_from_db()
     assert city.applicant.check_password(PASSWORD)
@@ -48,11 +63,15 @@ def test_password_change_refusals_change_nothing(city):
 
 def test_phone_change_needs_the_code_sent_to_the_new_phone(city):
     c = logged_in(city.applicant)
-    assert c.post("/accounts/sms/send/", {"phone": "13911112222", "purpose": "change_phone"}).json()["ok"]
+    assert c.post(
+        "/accounts/sms/send/", {"phone": "13911112222", "purpose": "change_phone"}
+    ).json()["ok"]
     message = SmsMessage.objects.get(phone="13911112222")
     code = "".join(ch for ch in message.body if ch.isdigit())[:6]
     wrong = f"{(int(code) + 1) % 10**6:06d}"
-    page = c.post("/accounts/me/phone/", {"phone": "13911112222", "sms_code": wrong}).content.decode()
+    page = c.post(
+        "/accounts/me/phone/", {"phone": "13911112222", "sms_code": wrong}
+    ).content.decode()
     assert "短信验证码不正确" in page
     city.applicant.refresh_from_db()
     assert city.applicant.phone == "13800000001"
@@ -63,13 +82,16 @@ def test_phone_change_needs_the_code_sent_to_the_new_phone(city):
 
 def test_phone_taken_by_another_account_refused(city):
     c = logged_in(city.applicant)
-    page = c.post("/accounts/me/phone/", {"phone": city.employer_admin.phone,
-                                          "sms_code": "123456"}).content.decode()
+    page = c.post(
+        "/accounts/me/phone/", {"phone": city.employer_admin.phone, "sms_code": "123456"}
+    ).content.decode()
     assert "已被其他账号使用" in page
 
 
 def test_change_phone_codes_need_a_login(client, city):
-    response = client.post("/accounts/sms/send/", {"phone": "13911112222", "purpose": "change_phone"})
+    response = client.post(
+        "/accounts/sms/send/", {"phone": "13911112222", "purpose": "change_phone"}
+    )
     assert response.status_code == 403
     assert not SmsMessage.objects.filter(phone="13911112222").exists()
 
@@ -106,9 +128,11 @@ def test_close_refused_while_a_registered_check_objects(city):
 
     register_closure_check(has_open_application)
     try:
-        page = logged_in(city.applicant).post(
-            "/accounts/me/close/", {"password": PASSWORD, "confirm": "on"}
-        ).content.decode()
+        page = (
+            logged_in(city.applicant)
+            .post("/accounts/me/close/", {"password": PASSWORD, "confirm": "on"})
+            .content.decode()
+        )
     finally:
         _checks.remove(has_open_application)
     assert "暂不能注销" in page and "正在审核中" in page

@@ -2,6 +2,7 @@
 
 import importlib
 import io
+import itertools
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -12,14 +13,16 @@ from rencai.audit.services import audit_record, audit_verify_chain
 
 
 def make_rows(n=5):
-    return [audit_record(action=f"test.{i}", object_type="demo", object_id=str(i),
-                         after={"value": i}) for i in range(n)]
+    return [
+        audit_record(action=f"test.{i}", object_type="demo", object_id=str(i), after={"value": i})
+        for i in range(n)
+    ]
 
 
 def test_chain_verifies(db):
     rows = make_rows()
     assert rows[0].prev_hash == "0" * 64
-    assert all(b.prev_hash == a.hash for a, b in zip(rows, rows[1:], strict=False))
+    assert all(b.prev_hash == a.hash for a, b in itertools.pairwise(rows))
     report = audit_verify_chain()
     assert report.ok and report.checked == 5
     out = io.StringIO()
@@ -47,8 +50,10 @@ def _tamper(sql, params):
 
 def test_edited_row_is_detected_and_named(db):
     rows = make_rows()
-    _tamper("UPDATE audit_auditentry SET summary = %s WHERE id = %s",
-            ['{"after": {"value": 999}}', rows[2].pk])
+    _tamper(
+        "UPDATE audit_auditentry SET summary = %s WHERE id = %s",
+        ['{"after": {"value": 999}}', rows[2].pk],
+    )
     report = audit_verify_chain()
     assert report.first_broken_id == rows[2].pk
     with pytest.raises(CommandError, match=f"row {rows[2].pk}"):
@@ -84,5 +89,7 @@ def test_admin_cannot_edit_or_delete_audit_rows(client, city):
     row = AuditEntry.objects.first()
     page = client.get(f"/admin/audit/auditentry/{row.pk}/change/")
     assert page.status_code == 200 and b'name="_save"' not in page.content
-    assert client.post(f"/admin/audit/auditentry/{row.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert (
+        client.post(f"/admin/audit/auditentry/{row.pk}/delete/", {"post": "yes"}).status_code == 403
+    )
     assert AuditEntry.objects.filter(pk=row.pk).exists()

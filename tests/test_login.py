@@ -10,9 +10,15 @@ LOCKED = "账号已锁定"
 
 
 def login(client, identifier, password):
-    return client.post("/accounts/login/", {
-        "identifier": identifier, "password": password, "captcha_0": "k", "captcha_1": "PASSED",
-    })
+    return client.post(
+        "/accounts/login/",
+        {
+            "identifier": identifier,
+            "password": password,
+            "captcha_0": "k",
+            "captcha_1": "PASSED",
+        },
+    )
 
 
 @pytest.mark.parametrize("who", ["id_number", "id_lowercase_x_free", "credit_code", "login_name"])
@@ -32,10 +38,15 @@ def test_password_login_by_each_identifier(client, city, who):
 
 
 def test_wrong_captcha_refuses_even_a_right_password(client, city):
-    response = client.post("/accounts/login/", {
-        "identifier": city.applicant.id_number, "password": "Rencai@Demo2026",
-        "captcha_0": "k", "captcha_1": "nope",
-    })
+    response = client.post(
+        "/accounts/login/",
+        {
+            "identifier": city.applicant.id_number,
+            "password": "Rencai@Demo2026",
+            "captcha_0": "k",
+            "captcha_1": "nope",
+        },
+    )
     assert "图形验证码不正确" in response.content.decode()
     assert SESSION_KEY not in client.session
 
@@ -57,12 +68,18 @@ def test_lockout_at_exactly_the_tenth_failure_and_admin_unlock(client, city):
 
     # The administrator unlocks it in the admin.
     client.force_login(city.admin)
-    response = client.post("/admin/accounts/user/", {
-        "action": "unlock_accounts", "_selected_action": [city.applicant.pk],
-    })
+    response = client.post(
+        "/admin/accounts/user/",
+        {
+            "action": "unlock_accounts",
+            "_selected_action": [city.applicant.pk],
+        },
+    )
     assert response.status_code == 302
     assert LoginLock.objects.get(user=city.applicant).locked_at is None
-    assert AuditEntry.objects.filter(action="login.unlock", object_id=str(city.applicant.pk)).exists()
+    assert AuditEntry.objects.filter(
+        action="login.unlock", object_id=str(city.applicant.pk)
+    ).exists()
     client.logout()
     assert login(client, ident, "Rencai@Demo2026").status_code == 302
 
@@ -88,9 +105,15 @@ def test_login_errors_do_not_reveal_whether_an_account_exists(client, city):
 
 def test_sms_login(client, city, send_code):
     code = send_code(city.applicant.phone, "login")
-    response = client.post("/accounts/login/sms/", {
-        "phone": city.applicant.phone, "sms_code": code, "captcha_0": "k", "captcha_1": "PASSED",
-    })
+    response = client.post(
+        "/accounts/login/sms/",
+        {
+            "phone": city.applicant.phone,
+            "sms_code": code,
+            "captcha_0": "k",
+            "captcha_1": "PASSED",
+        },
+    )
     assert response.status_code == 302
     assert client.session[SESSION_KEY] == str(city.applicant.pk)
 
@@ -102,9 +125,15 @@ def test_sms_login_to_unknown_phone_answers_the_same_and_sends_nothing(client, c
     unknown = client.post("/accounts/sms/send/", {"phone": "13999999999", "purpose": "login"})
     assert known.json() == unknown.json()
     assert not SmsMessage.objects.filter(phone="13999999999").exists()
-    response = client.post("/accounts/login/sms/", {
-        "phone": "13999999999", "sms_code": "123456", "captcha_0": "k", "captcha_1": "PASSED",
-    })
+    response = client.post(
+        "/accounts/login/sms/",
+        {
+            "phone": "13999999999",
+            "sms_code": "123456",
+            "captcha_0": "k",
+            "captcha_1": "PASSED",
+        },
+    )
     assert "手机号码或验证码不正确" in response.content.decode()
 
 
@@ -112,9 +141,15 @@ def test_locked_account_cannot_log_in_by_sms(client, city, send_code):
     for _ in range(10):
         login(client, city.applicant.id_number, "wrong-password")
     code = send_code(city.applicant.phone, "login")
-    response = client.post("/accounts/login/sms/", {
-        "phone": city.applicant.phone, "sms_code": code, "captcha_0": "k", "captcha_1": "PASSED",
-    })
+    response = client.post(
+        "/accounts/login/sms/",
+        {
+            "phone": city.applicant.phone,
+            "sms_code": code,
+            "captcha_0": "k",
+            "captcha_1": "PASSED",
+        },
+    )
     assert LOCKED in response.content.decode()
     assert SESSION_KEY not in client.session
 

@@ -66,8 +66,9 @@ def test_person_registers_pending_for_the_chosen_employer(client, city, send_cod
         ("login_name", "12ab", "登录名以字母开头"),
     ],
 )
-def test_bad_person_input_is_refused_and_nothing_stored(client, city, send_code, field, value,
-                                                        message):
+def test_bad_person_input_is_refused_and_nothing_stored(
+    client, city, send_code, field, value, message
+):
     overrides = {field: value}
     if field == "password":
         overrides["password2"] = value
@@ -94,8 +95,11 @@ def test_wrong_sms_code_refused(client, city, send_code):
 
 def test_employer_awaiting_review_cannot_be_chosen(client, city, send_code):
     pending = Employer.objects.create(
-        name="待审核公司", credit_code=make_credit_code("91990102MA0000099"),
-        kind=Employer.Kind.ENTERPRISE, district=city.dongcheng, status=Employer.Status.PENDING,
+        name="待审核公司",
+        credit_code=make_credit_code("91990102MA0000099"),
+        kind=Employer.Kind.ENTERPRISE,
+        district=city.dongcheng,
+        status=Employer.Status.PENDING,
     )
     response = register_person(client, send_code, city, employer=pending.pk)
     assert "该单位尚未通过所属区县人社部门审核" in response.content.decode()
@@ -113,7 +117,9 @@ def test_employer_reviews_person_reject_then_resubmit_then_approve(client, city,
     assert "审核不通过时请填写审核意见" in response.content.decode()
     person.refresh_from_db()
     assert person.registration_status == "pending"
-    client.post(f"/staff/people/{person.pk}/", {"decision": "reject", "opinion": "姓名与劳动合同不一致"})
+    client.post(
+        f"/staff/people/{person.pk}/", {"decision": "reject", "opinion": "姓名与劳动合同不一致"}
+    )
     person.refresh_from_db()
     assert person.registration_status == "rejected"
     assert person.registration_opinion == "姓名与劳动合同不一致"
@@ -138,10 +144,12 @@ def test_employer_reviews_person_reject_then_resubmit_then_approve(client, city,
 def test_other_employers_cannot_see_or_review_a_person(client, city, send_code):
     register_person(client, send_code, city)
     person = User.objects.get(phone=NEW_PHONE)
-    hospital_admin = User.objects.create_user(username="hospital_admin", password=PASSWORD,
-                                              kind=User.Kind.EMPLOYER)
-    Membership.objects.create(user=hospital_admin, employer=city.hospital,
-                              role=Membership.Role.EMPLOYER_ADMIN)
+    hospital_admin = User.objects.create_user(
+        username="hospital_admin", password=PASSWORD, kind=User.Kind.EMPLOYER
+    )
+    Membership.objects.create(
+        user=hospital_admin, employer=city.hospital, role=Membership.Role.EMPLOYER_ADMIN
+    )
     client.force_login(hospital_admin)
     assert client.get(f"/staff/people/{person.pk}/").status_code == 404
     assert client.post(f"/staff/people/{person.pk}/", {"decision": "approve"}).status_code == 404
@@ -193,8 +201,9 @@ def test_employer_registers_and_district_reviewer_approves(client, city, send_co
     employer.refresh_from_db()
     assert employer.status == Employer.Status.APPROVED
     assert employer.reviewed_by == city.district_reviewer
-    assert AuditEntry.objects.filter(action="employer.registration_review",
-                                     object_id=str(employer.pk)).exists()
+    assert AuditEntry.objects.filter(
+        action="employer.registration_review", object_id=str(employer.pk)
+    ).exists()
 
 
 @pytest.mark.parametrize(
@@ -210,16 +219,19 @@ def test_bad_employer_input_refused(client, city, send_code, overrides, message)
         real = make_credit_code("91990102MA0000077")
         overrides = {"credit_code": real[:-1] + ("0" if real[-1] != "0" else "1")}
     code = send_code("13900000077", "register")
-    response = client.post("/accounts/register/employer/",
-                           employer_form(city, sms_code=code, **overrides))
+    response = client.post(
+        "/accounts/register/employer/", employer_form(city, sms_code=code, **overrides)
+    )
     assert message in response.content.decode()
     assert not Employer.objects.filter(name="示范市青山软件有限公司").exists()
 
 
 def test_duplicate_credit_code_refused(client, city, send_code):
     code = send_code("13900000077", "register")
-    response = client.post("/accounts/register/employer/",
-                           employer_form(city, sms_code=code, credit_code=city.tech.credit_code))
+    response = client.post(
+        "/accounts/register/employer/",
+        employer_form(city, sms_code=code, credit_code=city.tech.credit_code),
+    )
     assert "该统一社会信用代码已注册" in response.content.decode()
     assert Employer.objects.filter(credit_code=city.tech.credit_code).count() == 1
 
@@ -230,7 +242,9 @@ def test_hr_agency_needs_its_licence_number(client, city, send_code):
     response = client.post("/accounts/register/agency/", data)
     assert "许可证编号" in response.content.decode()
     assert not Employer.objects.filter(name="示范人力资源服务公司").exists()
-    response = client.post("/accounts/register/agency/", {**data, "licence_number": "(示)人服证字[2026]001号"})
+    response = client.post(
+        "/accounts/register/agency/", {**data, "licence_number": "(示)人服证字[2026]001号"}
+    )
     assert response.status_code == 302
     agency = Employer.objects.get(name="示范人力资源服务公司")
     assert agency.kind == Employer.Kind.HR_AGENCY and agency.licence_number
@@ -246,7 +260,9 @@ def test_legacy_records_linked_by_id_number_at_registration(client, city, send_c
         "110105194912310021,坏号码,租房补贴,100\n",
         encoding="utf-8",
     )
-    call_command("import_legacy", str(csv), "--source", "旧系统", stdout=__import__("io").StringIO())
+    call_command(
+        "import_legacy", str(csv), "--source", "旧系统", stdout=__import__("io").StringIO()
+    )
     assert LegacyRecord.objects.count() == 1  # the row with a wrong check digit was rejected
     register_person(client, send_code, city)
     record = LegacyRecord.objects.get()

@@ -14,11 +14,18 @@ def test_database_url_sqlite_relative_and_postgres():
     assert sqlite["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
     pg = parse_database_url("postgres://u:p%40ss@db.local:6543/rencai", base_dir=Path("/"))
     assert (pg["ENGINE"], pg["USER"], pg["PASSWORD"], pg["HOST"], pg["PORT"], pg["NAME"]) == (
-        "django.db.backends.postgresql", "u", "p@ss", "db.local", "6543", "rencai")
+        "django.db.backends.postgresql",
+        "u",
+        "p@ss",
+        "db.local",
+        "6543",
+        "rencai",
+    )
 
 
-@pytest.mark.parametrize("url", ["mysql://x/y", "postgres://host:99999/db", "postgres://host/",
-                                 "sqlite:///"])
+@pytest.mark.parametrize(
+    "url", ["mysql://x/y", "postgres://host:99999/db", "postgres://host/", "sqlite:///"]
+)
 def test_bad_database_urls_refused(url):
     with pytest.raises(ImproperlyConfigured):
         parse_database_url(url, base_dir=Path("/"))

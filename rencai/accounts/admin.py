@@ -24,17 +24,41 @@ class LockedFilter(admin.SimpleListFilter):
 
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
-    list_display = ["username", "real_name", "kind", "masked_id_number", "masked_phone",
-                    "registration_status", "is_locked", "is_active", "closed_at"]
+    list_display = [
+        "username",
+        "real_name",
+        "kind",
+        "masked_id_number",
+        "masked_phone",
+        "registration_status",
+        "is_locked",
+        "is_active",
+        "closed_at",
+    ]
     list_filter = ["kind", "registration_status", LockedFilter, "is_active", "is_staff"]
     search_fields = ["username", "real_name", "id_number", "phone"]
     actions = ["unlock_accounts"]
-    fieldsets = BaseUserAdmin.fieldsets + (
-        (_("人才平台"), {"fields": [
-            "kind", "real_name", "id_type", "id_number", "gender", "birth_date", "phone",
-            "employer", "registration_status", "registration_opinion", "notice_accepted_at",
-            "closed_at",
-        ]}),
+    fieldsets = (
+        *BaseUserAdmin.fieldsets,
+        (
+            _("人才平台"),
+            {
+                "fields": [
+                    "kind",
+                    "real_name",
+                    "id_type",
+                    "id_number",
+                    "gender",
+                    "birth_date",
+                    "phone",
+                    "employer",
+                    "registration_status",
+                    "registration_opinion",
+                    "notice_accepted_at",
+                    "closed_at",
+                ]
+            },
+        ),
     )
     readonly_fields = ["notice_accepted_at", "closed_at"]
     autocomplete_fields = ["employer"]
@@ -45,8 +69,9 @@ class UserAdmin(BaseUserAdmin):
 
     @admin.action(description=_("解除所选账号的登录锁定"))
     def unlock_accounts(self, request, queryset):
-        total = sum(services.account_unlock(actor=request.user, user=u, request=request)
-                    for u in queryset)
+        total = sum(
+            services.account_unlock(actor=request.user, user=u, request=request) for u in queryset
+        )
         messages.success(request, _("已解除 %(n)d 个锁定。") % {"n": total})
 
 

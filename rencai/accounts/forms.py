@@ -17,7 +17,6 @@ from rencai.identity import (
 from rencai.orgs.models import Employer, Region
 
 
-
 class ServiceErrorMixin:
     def add_service_error(self, exc: ServiceError) -> None:
         field = exc.field if exc.field in self.fields else None
@@ -34,16 +33,19 @@ def _captcha():
 
 def _sms_code():
     return forms.CharField(
-        label=_("短信验证码"), max_length=6, min_length=6,
+        label=_("短信验证码"),
+        max_length=6,
+        min_length=6,
         help_text=_("6位数字，5分钟内有效。"),
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),
         error_messages={"min_length": _("短信验证码为6位数字。")},
     )
 
 
-def _phone_field(label=_("手机号码")):
+def _phone_field(label=None):
     return forms.CharField(
-        label=label, max_length=20,
+        label=label or _("手机号码"),
+        max_length=20,
         widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
     )
 
@@ -60,40 +62,52 @@ class PasswordPairMixin:
 
 
 class PersonRegistrationForm(ServiceErrorMixin, PasswordPairMixin, forms.Form):
-    id_type = forms.ChoiceField(label=_("证件类型"), choices=User.IdType.choices,
-                                initial=User.IdType.RESIDENT_ID)
+    id_type = forms.ChoiceField(
+        label=_("证件类型"), choices=User.IdType.choices, initial=User.IdType.RESIDENT_ID
+    )
     id_number = forms.CharField(
-        label=_("证件号码"), max_length=30,
+        label=_("证件号码"),
+        max_length=30,
         help_text=_("居民身份证为18位，最后一位是 x 的将自动转为大写 X。"),
     )
     real_name = forms.CharField(
-        label=_("姓名"), max_length=60, help_text=_("与证件一致，中间不要空格。"),
+        label=_("姓名"),
+        max_length=60,
+        help_text=_("与证件一致，中间不要空格。"),
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
     gender = forms.ChoiceField(
-        label=_("性别"), choices=[("", "—"), *User.Gender.choices], required=False,
+        label=_("性别"),
+        choices=[("", "—"), *User.Gender.choices],
+        required=False,
         help_text=_("居民身份证由号码自动得出，其他证件请选择。"),
     )
     birth_date = forms.DateField(
-        label=_("出生日期"), required=False,
+        label=_("出生日期"),
+        required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
         help_text=_("居民身份证由号码自动得出，其他证件请填写。"),
     )
     employer = forms.ModelChoiceField(
-        label=_("所在单位"), queryset=Employer.objects.none(), required=False,
+        label=_("所在单位"),
+        queryset=Employer.objects.none(),
+        required=False,
         help_text=_("只能选择已通过审核的单位；找不到单位时，请单位先注册。"),
         empty_label=_("请选择单位"),
     )
     phone = _phone_field()
     sms_code = _sms_code()
     login_name = forms.CharField(
-        label=_("登录名（选填）"), max_length=30, required=False,
+        label=_("登录名（选填）"),
+        max_length=30,
+        required=False,
         help_text=_("不填时用证件号码登录。"),
         widget=forms.TextInput(attrs={"autocomplete": "username"}),
     )
     email = forms.EmailField(label=_("电子邮箱（选填）"), required=False)
     password = forms.CharField(
-        label=_("登录密码"), help_text=_("至少8位，不能全是数字，不能是常见密码。"),
+        label=_("登录密码"),
+        help_text=_("至少8位，不能全是数字，不能是常见密码。"),
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
     password2 = forms.CharField(
@@ -155,29 +169,36 @@ class EmployerRegistrationForm(ServiceErrorMixin, PasswordPairMixin, forms.Form)
         (Employer.Kind.INSTITUTION, Employer.Kind.INSTITUTION.label),
         (Employer.Kind.DISPATCH, Employer.Kind.DISPATCH.label),
     ]
-    name = forms.CharField(label=_("单位名称"), max_length=100,
-                           help_text=_("与营业执照或法人证书一致。"))
+    name = forms.CharField(
+        label=_("单位名称"), max_length=100, help_text=_("与营业执照或法人证书一致。")
+    )
     credit_code = forms.CharField(
-        label=_("统一社会信用代码"), max_length=30,
+        label=_("统一社会信用代码"),
+        max_length=30,
         help_text=_("18位，字母将自动转为大写。"),
     )
     kind = forms.ChoiceField(label=_("单位类型"), choices=KIND_CHOICES)
-    licence_number = forms.CharField(label=_("人力资源服务许可证编号"), max_length=50,
-                                     required=False)
+    licence_number = forms.CharField(
+        label=_("人力资源服务许可证编号"), max_length=50, required=False
+    )
     district = forms.ModelChoiceField(
-        label=_("所属区县"), queryset=Region.objects.filter(level=Region.Level.DISTRICT),
+        label=_("所属区县"),
+        queryset=Region.objects.filter(level=Region.Level.DISTRICT),
         empty_label=_("请选择区县"),
     )
     contact_name = forms.CharField(label=_("联系人（经办人）"), max_length=50)
     phone = _phone_field(_("联系人手机号码"))
     sms_code = _sms_code()
     login_name = forms.CharField(
-        label=_("登录名（选填）"), max_length=30, required=False,
+        label=_("登录名（选填）"),
+        max_length=30,
+        required=False,
         help_text=_("不填时用统一社会信用代码登录。"),
     )
     email = forms.EmailField(label=_("电子邮箱（选填）"), required=False)
     password = forms.CharField(
-        label=_("登录密码"), help_text=_("至少8位，不能全是数字，不能是常见密码。"),
+        label=_("登录密码"),
+        help_text=_("至少8位，不能全是数字，不能是常见密码。"),
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
     password2 = forms.CharField(
@@ -217,7 +238,8 @@ class EmployerRegistrationForm(ServiceErrorMixin, PasswordPairMixin, forms.Form)
 
 class PasswordLoginForm(ServiceErrorMixin, forms.Form):
     identifier = forms.CharField(
-        label=_("证件号码 / 统一社会信用代码 / 登录名"), max_length=150,
+        label=_("证件号码 / 统一社会信用代码 / 登录名"),
+        max_length=150,
         widget=forms.TextInput(attrs={"autocomplete": "username"}),
     )
     password = forms.CharField(
@@ -240,7 +262,8 @@ class PasswordChangeForm(ServiceErrorMixin, forms.Form):
         label=_("原密码"), widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
     )
     new_password = forms.CharField(
-        label=_("新密码"), help_text=_("至少8位，不能全是数字，不能是常见密码。"),
+        label=_("新密码"),
+        help_text=_("至少8位，不能全是数字，不能是常见密码。"),
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
     new_password2 = forms.CharField(
@@ -310,7 +333,9 @@ class ReviewForm(ServiceErrorMixin, forms.Form):
         widget=forms.RadioSelect,
     )
     opinion = forms.CharField(
-        label=_("审核意见"), required=False, max_length=500,
+        label=_("审核意见"),
+        required=False,
+        max_length=500,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("不通过时必填，申请人将看到这段意见。"),
     )

@@ -39,14 +39,16 @@ class PendingRegistrationMiddleware:
             except Resolver404:
                 match = None
             name = match.view_name if match else ""
-            if (
-                name not in ALLOWED_WHILE_PENDING
-                and not request.path_info.startswith(("/static/", "/captcha/"))
+            if name not in ALLOWED_WHILE_PENDING and not request.path_info.startswith(
+                ("/static/", "/captcha/")
             ):
                 if request.path_info.startswith("/api/"):
                     return JsonResponse(
-                        {"detail": "注册尚未审核通过，暂不能办理此业务。", "field": None,
-                         "code": "pending"},
+                        {
+                            "detail": "注册尚未审核通过，暂不能办理此业务。",
+                            "field": None,
+                            "code": "pending",
+                        },
                         status=403,
                     )
                 return redirect("accounts:centre")

@@ -39,11 +39,17 @@ class User(AbstractUser):
     birth_date = models.DateField(_("出生日期"), null=True, blank=True)
     phone = models.CharField(_("手机号码"), max_length=20, null=True, blank=True)
     employer = models.ForeignKey(
-        "orgs.Employer", verbose_name=_("所在单位"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="people",
+        "orgs.Employer",
+        verbose_name=_("所在单位"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="people",
     )
     registration_status = models.CharField(
-        _("注册审核状态"), max_length=10, choices=RegistrationStatus.choices,
+        _("注册审核状态"),
+        max_length=10,
+        choices=RegistrationStatus.choices,
         default=RegistrationStatus.APPROVED,
     )
     registration_opinion = models.TextField(_("审核意见"), blank=True)
@@ -129,6 +135,9 @@ class SmsCode(models.Model):
         verbose_name = _("短信验证码")
         verbose_name_plural = _("短信验证码")
 
+    def __str__(self):
+        return f"{self.phone} {self.purpose} {self.created_at:%Y-%m-%d %H:%M}"
+
 
 class LoginLock(models.Model):
     """Consecutive password failures per account (or per unknown identifier, so that a
@@ -164,3 +173,6 @@ class LegacyRecord(models.Model):
     class Meta:
         verbose_name = _("历史记录")
         verbose_name_plural = _("历史记录")
+
+    def __str__(self):
+        return f"{self.name} {self.source}"

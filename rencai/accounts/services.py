@@ -66,9 +66,7 @@ def _check_employer_choosable(employer: Employer | None) -> None:
             raise ServiceError(_("请选择所在单位。"), field="employer")
         return
     if not employer.is_approved or employer.kind == Employer.Kind.VIRTUAL:
-        raise ServiceError(
-            _("该单位尚未通过所属区县人社部门审核，暂不能选择。"), field="employer"
-        )
+        raise ServiceError(_("该单位尚未通过所属区县人社部门审核，暂不能选择。"), field="employer")
 
 
 def _check_login_name(login_name: str) -> None:
@@ -99,8 +97,9 @@ def person_register(*, data: PersonRegistration, request=None) -> User:
         raise ServiceError(_("请阅读并同意用户须知和个人申请承诺。"), field="accept_notice")
     _check_employer_choosable(data.employer)
     _check_unique_person(data)
-    _password_errors(data.password, User(username=data.login_name or data.id_number,
-                                         real_name=data.real_name))
+    _password_errors(
+        data.password, User(username=data.login_name or data.id_number, real_name=data.real_name)
+    )
     code_id = sms_code_check(phone=data.phone, purpose=SmsCode.Purpose.REGISTER, code=data.sms_code)
     review = city_setting("person_registration_review")
     try:
@@ -173,7 +172,9 @@ def employer_register(*, data: EmployerRegistration, request=None) -> User:
     if not data.accepted_notice:
         raise ServiceError(_("请阅读并同意用户须知。"), field="accept_notice")
     if data.kind not in {
-        Employer.Kind.ENTERPRISE, Employer.Kind.INSTITUTION, Employer.Kind.DISPATCH,
+        Employer.Kind.ENTERPRISE,
+        Employer.Kind.INSTITUTION,
+        Employer.Kind.DISPATCH,
         Employer.Kind.HR_AGENCY,
     }:
         raise ServiceError(_("请选择单位类型。"), field="kind")
@@ -208,7 +209,9 @@ def employer_register(*, data: EmployerRegistration, request=None) -> User:
                 status=Employer.Status.PENDING if review else Employer.Status.APPROVED,
             )
             user = User(
-                kind=User.Kind.AGENCY if data.kind == Employer.Kind.HR_AGENCY else User.Kind.EMPLOYER,
+                kind=User.Kind.AGENCY
+                if data.kind == Employer.Kind.HR_AGENCY
+                else User.Kind.EMPLOYER,
                 username=data.login_name or data.credit_code,
                 real_name=data.contact_name,
                 phone=data.phone,
@@ -224,9 +227,13 @@ def employer_register(*, data: EmployerRegistration, request=None) -> User:
                 action="employer.register",
                 actor=user,
                 obj=employer,
-                after={"name": employer.name, "credit_code": employer.credit_code,
-                       "kind": employer.kind, "district": data.district.code,
-                       "status": employer.status},
+                after={
+                    "name": employer.name,
+                    "credit_code": employer.credit_code,
+                    "kind": employer.kind,
+                    "district": data.district.code,
+                    "status": employer.status,
+                },
                 request=request,
             )
     except IntegrityError:
@@ -253,8 +260,12 @@ def person_registration_resubmit(
         locked.registration_status = User.RegistrationStatus.PENDING
         locked.save(update_fields=["employer", "real_name", "registration_status"])
         audit_record(
-            action="person.registration_resubmit", actor=locked, obj=locked, before=before,
-            after={"employer": employer.pk, "real_name": real_name}, request=request,
+            action="person.registration_resubmit",
+            actor=locked,
+            obj=locked,
+            before=before,
+            after={"employer": employer.pk, "real_name": real_name},
+            request=request,
         )
     return locked
 
@@ -272,23 +283,36 @@ def person_registration_review(
     if not approve and not opinion:
         raise ServiceError(_("审核不通过时请填写审核意见，申请人将看到这段意见。"), field="opinion")
     with transaction.atomic():
-        person = User.objects.select_for_update().filter(pk=person_id, kind=User.Kind.PERSON).first()
+        person = (
+            User.objects.select_for_update().filter(pk=person_id, kind=User.Kind.PERSON).first()
+        )
         employers = employer_roles_of(actor)
         if person is None or person.employer_id not in employers:
             raise ServiceError(_("未找到该记录。"), code="not_found")
         if person.registration_status != User.RegistrationStatus.PENDING:
-            raise ServiceError(_("该注册已由他人处理，当前状态：%(s)s。") % {
-                "s": person.get_registration_status_display()}, code="state")
+            raise ServiceError(
+                _("该注册已由他人处理，当前状态：%(s)s。")
+                % {"s": person.get_registration_status_display()},
+                code="state",
+            )
         person.registration_status = (
             User.RegistrationStatus.APPROVED if approve else User.RegistrationStatus.REJECTED
         )
         person.registration_opinion = opinion
         person.registration_reviewed_at = timezone.now()
-        person.save(update_fields=["registration_status", "registration_opinion",
-                                   "registration_reviewed_at"])
+        person.save(
+            update_fields=[
+                "registration_status",
+                "registration_opinion",
+                "registration_reviewed_at",
+            ]
+        )
         audit_record(
-            action="person.registration_review", actor=actor, role="employer",
-            obj=person, before={"status": "pending"},
+            action="person.registration_review",
+            actor=actor,
+            role="employer",
+            obj=person,
+            before={"status": "pending"},
             after={"status": person.registration_status, "opinion": opinion},
             request=request,
         )
@@ -309,23 +333,30 @@ def employer_registration_review(
         if employer is None or employer.district_id not in reviewable_districts_of(actor):
             raise ServiceError(_("未找到该记录。"), code="not_found")
         if employer.status != Employer.Status.PENDING:
-            raise ServiceError(_("该单位已由他人审核，当前状态：%(s)s。") % {
-                "s": employer.get_status_display()}, code="state")
+            raise ServiceError(
+                _("该单位已由他人审核，当前状态：%(s)s。") % {"s": employer.get_status_display()},
+                code="state",
+            )
         employer.status = Employer.Status.APPROVED if approve else Employer.Status.REJECTED
         employer.review_opinion = opinion
         employer.reviewed_at = timezone.now()
         employer.reviewed_by = actor
         employer.save(update_fields=["status", "review_opinion", "reviewed_at", "reviewed_by"])
         audit_record(
-            action="employer.registration_review", actor=actor, role="hr_bureau",
-            obj=employer, before={"status": "pending"},
-            after={"status": employer.status, "opinion": opinion}, request=request,
+            action="employer.registration_review",
+            actor=actor,
+            role="hr_bureau",
+            obj=employer,
+            before={"status": "pending"},
+            after={"status": employer.status, "opinion": opinion},
+            request=request,
         )
     return employer
 
 
-def employer_registration_resubmit(*, actor: User, name: str, contact_name: str,
-                                   request=None) -> Employer:
+def employer_registration_resubmit(
+    *, actor: User, name: str, contact_name: str, request=None
+) -> Employer:
     """A rejected employer corrects its data and asks for review again."""
     employer = actor.own_employer()
     if employer is None or employer.status != Employer.Status.REJECTED:
@@ -338,9 +369,14 @@ def employer_registration_resubmit(*, actor: User, name: str, contact_name: str,
         employer.name, employer.contact_name = name, contact_name
         employer.status = Employer.Status.PENDING
         employer.save(update_fields=["name", "contact_name", "status"])
-        audit_record(action="employer.registration_resubmit", actor=actor, obj=employer,
-                     before=before, after={"name": name, "contact_name": contact_name},
-                     request=request)
+        audit_record(
+            action="employer.registration_resubmit",
+            actor=actor,
+            obj=employer,
+            before=before,
+            after={"name": name, "contact_name": contact_name},
+            request=request,
+        )
     return employer
 
 
@@ -362,8 +398,10 @@ def find_user_by_identifier(identifier: str) -> User | None:
         return user
     membership = (
         Membership.objects.filter(
-            employer__credit_code=upper, role=Membership.Role.EMPLOYER_ADMIN,
-            user__closed_at__isnull=True, user__is_active=True,
+            employer__credit_code=upper,
+            role=Membership.Role.EMPLOYER_ADMIN,
+            user__closed_at__isnull=True,
+            user__is_active=True,
         )
         .select_related("user")
         .order_by("id")
@@ -388,7 +426,8 @@ def _locked_message() -> str:
 def _bad_credentials(remaining: int) -> ServiceError:
     if remaining <= 3:
         return ServiceError(
-            _("账号或密码错误。再错%(n)d次账号将被锁定。") % {"n": remaining}, code="bad_credentials"
+            _("账号或密码错误。再错%(n)d次账号将被锁定。") % {"n": remaining},
+            code="bad_credentials",
         )
     return ServiceError(_("账号或密码错误。"), code="bad_credentials")
 
@@ -406,8 +445,13 @@ def login_check_password(*, identifier: str, password: str, request=None) -> Use
         )
         if lock.locked_at is not None:
             # Recorded, then refused after the commit (raising here would roll it back).
-            audit_record(action="login.refused_locked", actor=user, object_type="login",
-                         object_id=key, request=request)
+            audit_record(
+                action="login.refused_locked",
+                actor=user,
+                object_type="login",
+                object_id=key,
+                request=request,
+            )
             error = ServiceError(_locked_message(), code="locked")
         elif user is not None and user.check_password(password):
             if lock.failures:
@@ -434,13 +478,25 @@ def _count_failure(lock, user, key, password, limit, request) -> None:
     if lock.failures >= limit:
         lock.locked_at = timezone.now()
         lock.save(update_fields=["locked_at"])
-        audit_record(action="login.locked", actor=user, object_type="login", object_id=key,
-                     extra={"failures": lock.failures}, request=request)
+        audit_record(
+            action="login.locked",
+            actor=user,
+            object_type="login",
+            object_id=key,
+            extra={"failures": lock.failures},
+            request=request,
+        )
         if user is not None:
             sessions_end_for(user)
     else:
-        audit_record(action="login.failed", actor=user, object_type="login", object_id=key,
-                     extra={"failures": lock.failures}, request=request)
+        audit_record(
+            action="login.failed",
+            actor=user,
+            object_type="login",
+            object_id=key,
+            extra={"failures": lock.failures},
+            request=request,
+        )
 
 
 def login_check_sms(*, phone: str, code: str, request=None) -> User:
@@ -463,24 +519,37 @@ def login_check_sms(*, phone: str, code: str, request=None) -> User:
 
 
 def login_succeeded(*, user: User, method: str, request) -> None:
-    audit_record(action="login.success", actor=user, obj=user, extra={"method": method},
-                 request=request)
+    audit_record(
+        action="login.success", actor=user, obj=user, extra={"method": method}, request=request
+    )
 
 
 def account_unlock(*, actor: User, user: User, request=None) -> int:
     """An administrator unlocks an account (F08, F62)."""
     with transaction.atomic():
         count = LoginLock.objects.filter(user=user).update(failures=0, locked_at=None)
-        audit_record(action="login.unlock", actor=actor, role="admin", obj=user,
-                     extra={"locks_cleared": count}, request=request)
+        audit_record(
+            action="login.unlock",
+            actor=actor,
+            role="admin",
+            obj=user,
+            extra={"locks_cleared": count},
+            request=request,
+        )
     return count
 
 
 def lock_unlock(*, actor: User, lock: LoginLock, request=None) -> None:
     with transaction.atomic():
         LoginLock.objects.filter(pk=lock.pk).update(failures=0, locked_at=None)
-        audit_record(action="login.unlock", actor=actor, role="admin", object_type="login",
-                     object_id=lock.key, request=request)
+        audit_record(
+            action="login.unlock",
+            actor=actor,
+            role="admin",
+            object_type="login",
+            object_id=lock.key,
+            request=request,
+        )
 
 
 def user_is_locked(user: User) -> bool:
@@ -520,8 +589,14 @@ def phone_change(*, user: User, new_phone: str, code: str, request=None) -> None
             before = {"phone": user.masked_phone}
             user.phone = new_phone
             user.save(update_fields=["phone"])
-            audit_record(action="account.phone_change", actor=user, obj=user, before=before,
-                         after={"phone": user.masked_phone}, request=request)
+            audit_record(
+                action="account.phone_change",
+                actor=user,
+                obj=user,
+                before=before,
+                after={"phone": user.masked_phone},
+                request=request,
+            )
     except IntegrityError:
         raise ServiceError(_("该手机号码已被其他账号使用。"), field="phone") from None
 
@@ -533,8 +608,14 @@ def account_update(*, user: User, real_name: str, email: str, request=None) -> N
         before = {"real_name": user.real_name, "email": user.email}
         user.real_name, user.email = real_name, email
         user.save(update_fields=["real_name", "email"])
-        audit_record(action="account.update", actor=user, obj=user, before=before,
-                     after={"real_name": real_name, "email": email}, request=request)
+        audit_record(
+            action="account.update",
+            actor=user,
+            obj=user,
+            before=before,
+            after={"real_name": real_name, "email": email},
+            request=request,
+        )
 
 
 def account_close(*, user: User, password: str, request=None) -> None:
@@ -561,8 +642,13 @@ def account_close(*, user: User, password: str, request=None) -> None:
         user.username = f"closed-{user.pk}-{int(now.timestamp())}"
         user.set_unusable_password()
         user.save(update_fields=["closed_at", "is_active", "username", "password"])
-        audit_record(action="account.close", actor=user, obj=user,
-                     before={"username": old_username}, request=request)
+        audit_record(
+            action="account.close",
+            actor=user,
+            obj=user,
+            before={"username": old_username},
+            request=request,
+        )
 
 
 def sessions_end_for(user: User) -> int:
@@ -575,4 +661,3 @@ def sessions_end_for(user: User) -> int:
             session.delete()
             ended += 1
     return ended
-

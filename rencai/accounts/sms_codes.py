@@ -48,7 +48,8 @@ def sms_code_send(*, phone: str, purpose: str) -> None:
     if recent and (now - recent[0]).total_seconds() < settings.SMS_CODE_INTERVAL_SECONDS:
         wait = settings.SMS_CODE_INTERVAL_SECONDS - int((now - recent[0]).total_seconds())
         raise ServiceError(
-            _("验证码发送过于频繁，请%(s)d秒后再试。") % {"s": max(wait, 1)}, field="phone",
+            _("验证码发送过于频繁，请%(s)d秒后再试。") % {"s": max(wait, 1)},
+            field="phone",
             code="too_soon",
         )
     if len(recent) >= settings.SMS_CODE_DAILY_LIMIT:
@@ -74,7 +75,9 @@ def sms_code_send(*, phone: str, purpose: str) -> None:
         sms_enqueue(
             phone=phone,
             purpose=purpose,
-            body=_("【人才平台】有人尝试用本手机号注册或绑定账号，但该号码已注册。如非本人操作请忽略。"),
+            body=_(
+                "【人才平台】有人尝试用本手机号注册或绑定账号，但该号码已注册。如非本人操作请忽略。"
+            ),
         )
         return
     sms_enqueue(
@@ -123,8 +126,6 @@ def sms_code_check(*, phone: str, purpose: str, code: str, field: str = "sms_cod
 def sms_code_use(code_id: int, *, field: str = "sms_code") -> None:
     """Use up a checked code. A conditional update: of two requests racing with the same
     code, exactly one wins."""
-    used = SmsCode.objects.filter(pk=code_id, used_at__isnull=True).update(
-        used_at=timezone.now()
-    )
+    used = SmsCode.objects.filter(pk=code_id, used_at__isnull=True).update(used_at=timezone.now())
     if used != 1:
         raise ServiceError(_("该验证码已使用或已失效，请重新获取。"), field=field, code="used")

@@ -50,7 +50,8 @@ def login_sms(request):
     if request.method == "POST" and form.is_valid():
         try:
             user = services.login_check_sms(
-                phone=form.cleaned_data["phone"], code=form.cleaned_data["sms_code"],
+                phone=form.cleaned_data["phone"],
+                code=form.cleaned_data["sms_code"],
                 request=request,
             )
         except ServiceError as exc:
@@ -80,8 +81,10 @@ def sms_send(request):
     try:
         sms_code_send(phone=phone, purpose=purpose)
     except ServiceError as exc:
-        return JsonResponse({"ok": False, "message": exc.message, "code": exc.code}, status=429
-                            if exc.code in {"too_soon", "daily_limit"} else 400)
+        return JsonResponse(
+            {"ok": False, "message": exc.message, "code": exc.code},
+            status=429 if exc.code in {"too_soon", "daily_limit"} else 400,
+        )
     return JsonResponse({"ok": True, "message": _("验证码已发送，请查看手机短信（5分钟内有效）。")})
 
 
@@ -99,11 +102,18 @@ def register_person(request):
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         data = services.PersonRegistration(
-            id_type=d["id_type"], id_number=d["id_number"], real_name=d["real_name"],
-            phone=d["phone"], sms_code=d["sms_code"], password=d["password"],
-            gender=d.get("gender") or "", birth_date=d.get("birth_date"),
-            login_name=d.get("login_name") or "", email=d.get("email") or "",
-            employer=d.get("employer"), accepted_notice=d["accept_notice"],
+            id_type=d["id_type"],
+            id_number=d["id_number"],
+            real_name=d["real_name"],
+            phone=d["phone"],
+            sms_code=d["sms_code"],
+            password=d["password"],
+            gender=d.get("gender") or "",
+            birth_date=d.get("birth_date"),
+            login_name=d.get("login_name") or "",
+            email=d.get("email") or "",
+            employer=d.get("employer"),
+            accepted_notice=d["accept_notice"],
         )
         try:
             user = services.person_register(data=data, request=request)
@@ -112,7 +122,9 @@ def register_person(request):
         else:
             auth_login(request, user, backend=BACKEND)
             if user.registration_status == User.RegistrationStatus.PENDING:
-                messages.success(request, _("注册成功，已提交所在单位审核。审核期间您可以登录查看审核状态。"))
+                messages.success(
+                    request, _("注册成功，已提交所在单位审核。审核期间您可以登录查看审核状态。")
+                )
             else:
                 messages.success(request, _("注册成功。"))
             return redirect("accounts:centre")
@@ -124,11 +136,18 @@ def _register_employer(request, agency: bool):
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         data = services.EmployerRegistration(
-            name=d["name"].strip(), credit_code=d["credit_code"], kind=d["kind"],
-            district=d["district"], contact_name=d["contact_name"], phone=d["phone"],
-            sms_code=d["sms_code"], password=d["password"],
-            licence_number=d.get("licence_number") or "", login_name=d.get("login_name") or "",
-            email=d.get("email") or "", accepted_notice=d["accept_notice"],
+            name=d["name"].strip(),
+            credit_code=d["credit_code"],
+            kind=d["kind"],
+            district=d["district"],
+            contact_name=d["contact_name"],
+            phone=d["phone"],
+            sms_code=d["sms_code"],
+            password=d["password"],
+            licence_number=d.get("licence_number") or "",
+            login_name=d.get("login_name") or "",
+            email=d.get("email") or "",
+            accepted_notice=d["accept_notice"],
         )
         try:
             user = services.employer_register(data=data, request=request)
@@ -155,8 +174,10 @@ def register_agency(request):
 @login_required
 def centre(request):
     user = request.user
-    ctx = {"employer": user.own_employer() if user.is_organisation_account else None,
-           "legacy_count": user.legacy_records.count() if user.is_person else 0}
+    ctx = {
+        "employer": user.own_employer() if user.is_organisation_account else None,
+        "legacy_count": user.legacy_records.count() if user.is_person else 0,
+    }
     return render(request, "accounts/centre.html", ctx)
 
 
@@ -174,8 +195,10 @@ def registration(request):
         if request.method == "POST" and form.is_valid():
             try:
                 services.person_registration_resubmit(
-                    user=user, employer=form.cleaned_data["employer"],
-                    real_name=form.cleaned_data["real_name"], request=request,
+                    user=user,
+                    employer=form.cleaned_data["employer"],
+                    real_name=form.cleaned_data["real_name"],
+                    request=request,
                 )
             except ServiceError as exc:
                 form.add_service_error(exc)
@@ -193,8 +216,10 @@ def registration(request):
     if request.method == "POST" and form.is_valid():
         try:
             services.employer_registration_resubmit(
-                actor=user, name=form.cleaned_data["name"].strip(),
-                contact_name=form.cleaned_data["contact_name"], request=request,
+                actor=user,
+                name=form.cleaned_data["name"].strip(),
+                contact_name=form.cleaned_data["contact_name"],
+                request=request,
             )
         except ServiceError as exc:
             form.add_service_error(exc)
@@ -211,8 +236,12 @@ def account_info(request):
         request.POST or None, initial={"real_name": user.real_name, "email": user.email}
     )
     if request.method == "POST" and form.is_valid():
-        services.account_update(user=user, real_name=form.cleaned_data["real_name"],
-                                email=form.cleaned_data["email"], request=request)
+        services.account_update(
+            user=user,
+            real_name=form.cleaned_data["real_name"],
+            email=form.cleaned_data["email"],
+            request=request,
+        )
         messages.success(request, _("账号信息已保存。"))
         return redirect("accounts:info")
     return render(request, "accounts/account_info.html", {"form": form, "menu": "info"})
@@ -224,8 +253,10 @@ def password_change(request):
     if request.method == "POST" and form.is_valid():
         try:
             services.password_change(
-                user=request.user, old_password=form.cleaned_data["old_password"],
-                new_password=form.cleaned_data["new_password"], request=request,
+                user=request.user,
+                old_password=form.cleaned_data["old_password"],
+                new_password=form.cleaned_data["new_password"],
+                request=request,
             )
         except ServiceError as exc:
             form.add_service_error(exc)
@@ -241,8 +272,12 @@ def phone_change(request):
     form = forms.PhoneChangeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.phone_change(user=request.user, new_phone=form.cleaned_data["phone"],
-                                  code=form.cleaned_data["sms_code"], request=request)
+            services.phone_change(
+                user=request.user,
+                new_phone=form.cleaned_data["phone"],
+                code=form.cleaned_data["sms_code"],
+                request=request,
+            )
         except ServiceError as exc:
             form.add_service_error(exc)
         else:
@@ -256,8 +291,9 @@ def account_close(request):
     form = forms.AccountCloseForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.account_close(user=request.user, password=form.cleaned_data["password"],
-                                   request=request)
+            services.account_close(
+                user=request.user, password=form.cleaned_data["password"], request=request
+            )
         except ServiceError as exc:
             form.add_service_error(exc)
         else:

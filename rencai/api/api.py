@@ -24,8 +24,7 @@ from rencai.errors import ServiceError
 from rencai.identity import clean_credit_code, clean_phone, clean_real_name, clean_resident_id
 from rencai.orgs.models import Employer, Region
 
-api = NinjaAPI(title="Rencai API", version="1.0.0", urls_namespace="api-1.0.0",
-               docs_url="/docs")
+api = NinjaAPI(title="Rencai API", version="1.0.0", urls_namespace="api-1.0.0", docs_url="/docs")
 
 BACKEND = "rencai.accounts.backends.IdentifierBackend"
 
@@ -38,8 +37,15 @@ class Error(Schema):
 
 @api.exception_handler(ServiceError)
 def service_error(request, exc: ServiceError):
-    status = {"not_found": 404, "state": 409, "duplicate": 409, "locked": 403,
-              "too_soon": 429, "daily_limit": 429, "csrf": 403}.get(exc.code, 400)
+    status = {
+        "not_found": 404,
+        "state": 409,
+        "duplicate": 409,
+        "locked": 403,
+        "too_soon": 429,
+        "daily_limit": 429,
+        "csrf": 403,
+    }.get(exc.code, 400)
     if exc.code == "bad_credentials":
         status = 401
     return api.create_response(
@@ -87,12 +93,15 @@ class MeOut(Schema):
 def _me(user: User) -> dict:
     org = user.own_employer() if user.is_organisation_account else user.employer
     return {
-        "id": user.pk, "kind": user.kind, "username": user.username,
-        "real_name": user.real_name, "masked_id_number": user.masked_id_number,
-        "masked_phone": user.masked_phone, "registration_approved": user.registration_approved,
+        "id": user.pk,
+        "kind": user.kind,
+        "username": user.username,
+        "real_name": user.real_name,
+        "masked_id_number": user.masked_id_number,
+        "masked_phone": user.masked_phone,
+        "registration_approved": user.registration_approved,
         "registration_status": (
-            user.registration_status if user.is_person
-            else (org.status if org else "approved")
+            user.registration_status if user.is_person else (org.status if org else "approved")
         ),
         "registration_opinion": (
             user.registration_opinion if user.is_person else (org.review_opinion if org else "")
@@ -129,20 +138,25 @@ class LoginIn(Schema):
     captcha_value: str
 
 
-@api.post("/auth/login", response={200: MeOut, 400: Error, 401: Error, 403: Error, 429: Error},
-          tags=["auth"])
+@api.post(
+    "/auth/login",
+    response={200: MeOut, 400: Error, 401: Error, 403: Error, 429: Error},
+    tags=["auth"],
+)
 def login(request, payload: LoginIn):
     _csrf(request)
     _captcha(payload.captcha_key, payload.captcha_value)
-    user = services.login_check_password(identifier=payload.identifier,
-                                         password=payload.password, request=request)
+    user = services.login_check_password(
+        identifier=payload.identifier, password=payload.password, request=request
+    )
     auth_login(request, user, backend=BACKEND)
     services.login_succeeded(user=user, method="api-password", request=request)
     return _me(user)
 
 
-@api.post("/auth/logout", response={204: None, 401: Error, 403: Error}, auth=django_auth,
-          tags=["auth"])
+@api.post(
+    "/auth/logout", response={204: None, 401: Error, 403: Error}, auth=django_auth, tags=["auth"]
+)
 def logout(request):
     auth_logout(request)
     return Status(204, None)
@@ -189,8 +203,11 @@ class PersonIn(Schema):
     captcha_value: str
 
 
-@api.post("/register/person", response={201: MeOut, 400: Error, 403: Error, 409: Error},
-          tags=["registration"])
+@api.post(
+    "/register/person",
+    response={201: MeOut, 400: Error, 403: Error, 409: Error},
+    tags=["registration"],
+)
 def register_person(request, payload: PersonIn):
     _csrf(request)
     if payload.id_type not in User.IdType.values:
@@ -211,14 +228,23 @@ def register_person(request, payload: PersonIn):
         if employer is None:
             raise ServiceError("该单位尚未通过所属区县人社部门审核，暂不能选择。", field="employer")
     _captcha(payload.captcha_key, payload.captcha_value)
-    user = services.person_register(request=request, data=services.PersonRegistration(
-        id_type=payload.id_type, id_number=number,
-        real_name=_valid(clean_real_name, payload.real_name, "real_name"),
-        phone=_valid(clean_phone, payload.phone, "phone"), sms_code=payload.sms_code,
-        password=payload.password, gender=gender, birth_date=birth,
-        login_name=payload.login_name.strip(), email=payload.email.strip(), employer=employer,
-        accepted_notice=payload.accept_notice,
-    ))
+    user = services.person_register(
+        request=request,
+        data=services.PersonRegistration(
+            id_type=payload.id_type,
+            id_number=number,
+            real_name=_valid(clean_real_name, payload.real_name, "real_name"),
+            phone=_valid(clean_phone, payload.phone, "phone"),
+            sms_code=payload.sms_code,
+            password=payload.password,
+            gender=gender,
+            birth_date=birth,
+            login_name=payload.login_name.strip(),
+            email=payload.email.strip(),
+            employer=employer,
+            accepted_notice=payload.accept_notice,
+        ),
+    )
     auth_login(request, user, backend=BACKEND)
     return Status(201, _me(user))
 
@@ -240,8 +266,11 @@ class EmployerIn(Schema):
     captcha_value: str
 
 
-@api.post("/register/employer", response={201: MeOut, 400: Error, 403: Error, 409: Error},
-          tags=["registration"])
+@api.post(
+    "/register/employer",
+    response={201: MeOut, 400: Error, 403: Error, 409: Error},
+    tags=["registration"],
+)
 def register_employer(request, payload: EmployerIn):
     _csrf(request)
     district = Region.objects.filter(code=payload.district_code, level="district").first()
@@ -250,16 +279,23 @@ def register_employer(request, payload: EmployerIn):
     if not payload.name.strip():
         raise ServiceError("请填写单位名称。", field="name")
     _captcha(payload.captcha_key, payload.captcha_value)
-    user = services.employer_register(request=request, data=services.EmployerRegistration(
-        name=payload.name.strip()[:100],
-        credit_code=_valid(clean_credit_code, payload.credit_code, "credit_code"),
-        kind=payload.kind, district=district,
-        contact_name=_valid(clean_real_name, payload.contact_name, "contact_name"),
-        phone=_valid(clean_phone, payload.phone, "phone"), sms_code=payload.sms_code,
-        password=payload.password, licence_number=payload.licence_number,
-        login_name=payload.login_name.strip(), email=payload.email.strip(),
-        accepted_notice=payload.accept_notice,
-    ))
+    user = services.employer_register(
+        request=request,
+        data=services.EmployerRegistration(
+            name=payload.name.strip()[:100],
+            credit_code=_valid(clean_credit_code, payload.credit_code, "credit_code"),
+            kind=payload.kind,
+            district=district,
+            contact_name=_valid(clean_real_name, payload.contact_name, "contact_name"),
+            phone=_valid(clean_phone, payload.phone, "phone"),
+            sms_code=payload.sms_code,
+            password=payload.password,
+            licence_number=payload.licence_number,
+            login_name=payload.login_name.strip(),
+            email=payload.email.strip(),
+            accepted_notice=payload.accept_notice,
+        ),
+    )
     auth_login(request, user, backend=BACKEND)
     return Status(201, _me(user))
 
@@ -272,5 +308,7 @@ class CityOut(Schema):
 
 @api.get("/city", response=CityOut, tags=["portal"])
 def city(request):
-    return {k: city_setting(k) for k in ("name", "employer_registration_review",
-                                         "person_registration_review")}
+    return {
+        k: city_setting(k)
+        for k in ("name", "employer_registration_review", "person_registration_review")
+    }

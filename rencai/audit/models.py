@@ -15,8 +15,12 @@ GENESIS = "0" * 64
 class AuditEntry(models.Model):
     at = models.DateTimeField(_("时间"), db_index=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.DO_NOTHING,
-        db_constraint=False, related_name="+",
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
     )
     actor_repr = models.CharField(_("操作人"), max_length=100, blank=True)
     role = models.CharField(_("角色"), max_length=100, blank=True)

@@ -16,7 +16,11 @@ class Region(models.Model):
     name = models.CharField(_("名称"), max_length=50)
     level = models.CharField(_("级别"), max_length=10, choices=Level.choices)
     parent = models.ForeignKey(
-        "self", verbose_name=_("上级"), null=True, blank=True, on_delete=models.PROTECT,
+        "self",
+        verbose_name=_("上级"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="children",
     )
 
@@ -93,7 +97,10 @@ class Employer(models.Model):
     review_opinion = models.TextField(_("审核意见"), blank=True)
     reviewed_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
     reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
     created_at = models.DateTimeField(_("注册时间"), auto_now_add=True)
@@ -104,7 +111,8 @@ class Employer(models.Model):
         verbose_name_plural = _("单位")
         constraints = [
             models.UniqueConstraint(
-                fields=["credit_code"], condition=Q(credit_code__isnull=False),
+                fields=["credit_code"],
+                condition=Q(credit_code__isnull=False),
                 name="employer_unique_credit_code",
             ),
             models.CheckConstraint(
@@ -148,10 +156,14 @@ class Membership(models.Model):
         verbose_name_plural = _("岗位")
         constraints = [
             models.CheckConstraint(
-                condition=(Q(authority__isnull=False, employer__isnull=True)
-                           & Q(role__in=["reviewer", "authority_admin", "finance_officer"]))
-                | (Q(authority__isnull=True, employer__isnull=False)
-                   & Q(role__in=["employer_admin", "employer_reviewer"])),
+                condition=(
+                    Q(authority__isnull=False, employer__isnull=True)
+                    & Q(role__in=["reviewer", "authority_admin", "finance_officer"])
+                )
+                | (
+                    Q(authority__isnull=True, employer__isnull=False)
+                    & Q(role__in=["employer_admin", "employer_reviewer"])
+                ),
                 name="membership_one_organisation",
             ),
             models.UniqueConstraint(

@@ -55,6 +55,8 @@ def person_for_employer_reviewer(user: User, pk: int) -> User:
 
 def is_staff_area_user(user: User) -> bool:
     return user.is_authenticated and (
-        user.is_superuser or bool(reviewable_districts_of(user)) or bool(employer_roles_of(user))
+        user.is_superuser
+        or bool(reviewable_districts_of(user))
+        or bool(employer_roles_of(user))
         or Membership.objects.filter(user=user, authority__isnull=False).exists()
     )

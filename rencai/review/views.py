@@ -46,11 +46,16 @@ def dashboard(request):
         ),
         "pending_employers": Employer.objects.filter(
             district_id__in=districts, status=Employer.Status.PENDING
-        ).count() if districts else None,
+        ).count()
+        if districts
+        else None,
         "pending_people": User.objects.filter(
-            employer_id__in=employers, registration_status=User.RegistrationStatus.PENDING,
+            employer_id__in=employers,
+            registration_status=User.RegistrationStatus.PENDING,
             closed_at__isnull=True,
-        ).count() if employers else None,
+        ).count()
+        if employers
+        else None,
     }
     return render(request, "review/dashboard.html", ctx)
 
@@ -73,9 +78,16 @@ def employer_list(request):
     if q:
         qs = qs.filter(Q(name__icontains=q) | Q(credit_code__icontains=q.upper()))
     page = Paginator(qs.order_by("created_at", "id"), PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "review/employer_list.html", {
-        "page": page, "status": status, "q": q, "statuses": Employer.Status.choices,
-    })
+    return render(
+        request,
+        "review/employer_list.html",
+        {
+            "page": page,
+            "status": status,
+            "q": q,
+            "statuses": Employer.Status.choices,
+        },
+    )
 
 
 @_staff_required
@@ -85,20 +97,31 @@ def employer_review(request, pk: int):
     if request.method == "POST" and form.is_valid():
         try:
             services.employer_registration_review(
-                actor=request.user, employer_id=employer.pk,
+                actor=request.user,
+                employer_id=employer.pk,
                 approve=form.cleaned_data["decision"] == "approve",
-                opinion=form.cleaned_data["opinion"], request=request,
+                opinion=form.cleaned_data["opinion"],
+                request=request,
             )
         except ServiceError as exc:
             form.add_service_error(exc)
         else:
             messages.success(request, _("已保存审核结果：%(name)s。") % {"name": employer.name})
             return redirect("review:employers")
-    admin = Membership.objects.filter(employer=employer, role="employer_admin").select_related(
-        "user").first()
-    return render(request, "review/employer_review.html", {
-        "employer": employer, "form": form, "admin_user": admin.user if admin else None,
-    })
+    admin = (
+        Membership.objects.filter(employer=employer, role="employer_admin")
+        .select_related("user")
+        .first()
+    )
+    return render(
+        request,
+        "review/employer_review.html",
+        {
+            "employer": employer,
+            "form": form,
+            "admin_user": admin.user if admin else None,
+        },
+    )
 
 
 @_staff_required
@@ -116,9 +139,16 @@ def person_list(request):
     if q:
         qs = qs.filter(Q(real_name__icontains=q) | Q(id_number=q.upper()))
     page = Paginator(qs.order_by("date_joined", "id"), PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "review/person_list.html", {
-        "page": page, "status": status, "q": q, "statuses": User.RegistrationStatus.choices,
-    })
+    return render(
+        request,
+        "review/person_list.html",
+        {
+            "page": page,
+            "status": status,
+            "q": q,
+            "statuses": User.RegistrationStatus.choices,
+        },
+    )
 
 
 @_staff_required
@@ -128,9 +158,11 @@ def person_review(request, pk: int):
     if request.method == "POST" and form.is_valid():
         try:
             services.person_registration_review(
-                actor=request.user, person_id=person.pk,
+                actor=request.user,
+                person_id=person.pk,
                 approve=form.cleaned_data["decision"] == "approve",
-                opinion=form.cleaned_data["opinion"], request=request,
+                opinion=form.cleaned_data["opinion"],
+                request=request,
             )
         except ServiceError as exc:
             form.add_service_error(exc)

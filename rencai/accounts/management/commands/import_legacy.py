@@ -46,10 +46,14 @@ class Command(BaseCommand):
                     rejected.append((line, " ".join(exc.messages)))
                     continue
                 data = {k: v for k, v in row.items() if k not in (id_col, name_col) and k}
-                records.append(LegacyRecord(
-                    id_number=number, name=(row.get(name_col) or "").strip() if name_col else "",
-                    source=source or file.name, data=data,
-                ))
+                records.append(
+                    LegacyRecord(
+                        id_number=number,
+                        name=(row.get(name_col) or "").strip() if name_col else "",
+                        source=source or file.name,
+                        data=data,
+                    )
+                )
         with transaction.atomic():
             LegacyRecord.objects.bulk_create(records, batch_size=1000)
             owners = dict(
@@ -59,15 +63,20 @@ class Command(BaseCommand):
             )
             linked = 0
             for number, user_id in owners.items():
-                linked += LegacyRecord.objects.filter(
-                    id_number=number, user__isnull=True
-                ).update(user_id=user_id, linked_at=timezone.now())
-            audit_record(action="legacy.import", object_type="file", object_id=file.name[:40],
-                         extra={"imported": len(records), "rejected": len(rejected),
-                                "linked": linked})
+                linked += LegacyRecord.objects.filter(id_number=number, user__isnull=True).update(
+                    user_id=user_id, linked_at=timezone.now()
+                )
+            audit_record(
+                action="legacy.import",
+                object_type="file",
+                object_id=file.name[:40],
+                extra={"imported": len(records), "rejected": len(rejected), "linked": linked},
+            )
         for line, reason in rejected:
             self.stdout.write(self.style.WARNING(f"line {line} rejected: {reason}"))
-        self.stdout.write(self.style.SUCCESS(
-            f"Imported {len(records)} records ({linked} linked to existing accounts), "
-            f"rejected {len(rejected)}."
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Imported {len(records)} records ({linked} linked to existing accounts), "
+                f"rejected {len(rejected)}."
+            )
+        )

@@ -28,7 +28,8 @@ class Command(BaseCommand):
             code="990000", defaults={"name": "示范省", "level": Region.Level.PROVINCE}
         )
         city, _ = Region.objects.update_or_create(
-            code="990100", defaults={"name": "示范市", "level": Region.Level.CITY, "parent": province}
+            code="990100",
+            defaults={"name": "示范市", "level": Region.Level.CITY, "parent": province},
         )
         districts = {}
         for code, name in [("990102", "东城区"), ("990103", "西城区"), ("990121", "南山县")]:
@@ -52,34 +53,72 @@ class Command(BaseCommand):
             )
             authority(region, Authority.Kind.FINANCE_BUREAU, f"{region.name}财政局")
             Employer.objects.update_or_create(
-                kind=Employer.Kind.VIRTUAL, district=region,
-                defaults={"name": f"{region.name}虚拟单位（跨区县申报）",
-                          "status": Employer.Status.APPROVED},
+                kind=Employer.Kind.VIRTUAL,
+                district=region,
+                defaults={
+                    "name": f"{region.name}虚拟单位（跨区县申报）",
+                    "status": Employer.Status.APPROVED,
+                },
             )
 
         def employer(first17, name, kind, district_code, contact, phone):
             obj, _ = Employer.objects.update_or_create(
                 credit_code=demo_credit_code(first17),
-                defaults={"name": name, "kind": kind, "district": districts[district_code],
-                          "contact_name": contact, "phone": phone,
-                          "status": Employer.Status.APPROVED},
+                defaults={
+                    "name": name,
+                    "kind": kind,
+                    "district": districts[district_code],
+                    "contact_name": contact,
+                    "phone": phone,
+                    "status": Employer.Status.APPROVED,
+                },
             )
             return obj
 
-        tech = employer("91990102MA0000001", "示范市星河科技有限公司", Employer.Kind.ENTERPRISE,
-                        "990102", "王经理", "13800000002")
-        employer("12990103MB0000002", "示范市第一人民医院", Employer.Kind.INSTITUTION,
-                 "990103", "李主任", "13800000012")
-        employer("91990121MA0000003", "南山县新材料股份有限公司", Employer.Kind.ENTERPRISE,
-                 "990121", "赵经理", "13800000013")
-        employer("91990102MA0000004", "示范市众诚劳务派遣有限公司", Employer.Kind.DISPATCH,
-                 "990102", "陈经理", "13800000014")
+        tech = employer(
+            "91990102MA0000001",
+            "示范市星河科技有限公司",
+            Employer.Kind.ENTERPRISE,
+            "990102",
+            "王经理",
+            "13800000002",
+        )
+        employer(
+            "12990103MB0000002",
+            "示范市第一人民医院",
+            Employer.Kind.INSTITUTION,
+            "990103",
+            "李主任",
+            "13800000012",
+        )
+        employer(
+            "91990121MA0000003",
+            "南山县新材料股份有限公司",
+            Employer.Kind.ENTERPRISE,
+            "990121",
+            "赵经理",
+            "13800000013",
+        )
+        employer(
+            "91990102MA0000004",
+            "示范市众诚劳务派遣有限公司",
+            Employer.Kind.DISPATCH,
+            "990102",
+            "陈经理",
+            "13800000014",
+        )
 
         def account(username, kind, real_name, phone, **extra):
             user, _ = User.objects.update_or_create(
                 username=username,
-                defaults={"kind": kind, "real_name": real_name, "phone": phone,
-                          "is_active": True, "closed_at": None, **extra},
+                defaults={
+                    "kind": kind,
+                    "real_name": real_name,
+                    "phone": phone,
+                    "is_active": True,
+                    "closed_at": None,
+                    **extra,
+                },
             )
             user.set_password(PASSWORD)
             user.save()
@@ -87,37 +126,51 @@ class Command(BaseCommand):
 
         rows = []
         applicant_id = demo_id_number("99010219980312451")
-        account(applicant_id, User.Kind.PERSON, "张晓明", "13800000001",
-                id_type=User.IdType.RESIDENT_ID, id_number=applicant_id, gender="M",
-                birth_date="1998-03-12", employer=tech,
-                registration_status=User.RegistrationStatus.APPROVED)
+        account(
+            applicant_id,
+            User.Kind.PERSON,
+            "张晓明",
+            "13800000001",
+            id_type=User.IdType.RESIDENT_ID,
+            id_number=applicant_id,
+            gender="M",
+            birth_date="1998-03-12",
+            employer=tech,
+            registration_status=User.RegistrationStatus.APPROVED,
+        )
         rows.append(("申请人 applicant", applicant_id, "13800000001"))
 
         emp_user = account(tech.credit_code, User.Kind.EMPLOYER, "王经理", "13800000002")
-        Membership.objects.get_or_create(user=emp_user, employer=tech,
-                                         role=Membership.Role.EMPLOYER_ADMIN)
+        Membership.objects.get_or_create(
+            user=emp_user, employer=tech, role=Membership.Role.EMPLOYER_ADMIN
+        )
         rows.append(("单位管理员 employer admin", tech.credit_code, "13800000002"))
 
         reviewer = account("dongcheng_reviewer", User.Kind.STAFF, "刘审核", "13800000003")
-        Membership.objects.get_or_create(user=reviewer, authority=district_hr["990102"],
-                                         role=Membership.Role.REVIEWER)
+        Membership.objects.get_or_create(
+            user=reviewer, authority=district_hr["990102"], role=Membership.Role.REVIEWER
+        )
         rows.append(("区县审核员 district reviewer (东城区)", "dongcheng_reviewer", "13800000003"))
 
         city_reviewer = account("city_reviewer", User.Kind.STAFF, "周审核", "13800000004")
-        Membership.objects.get_or_create(user=city_reviewer, authority=city_hr,
-                                         role=Membership.Role.REVIEWER)
+        Membership.objects.get_or_create(
+            user=city_reviewer, authority=city_hr, role=Membership.Role.REVIEWER
+        )
         rows.append(("市级审核员 city reviewer", "city_reviewer", "13800000004"))
 
         finance = account("city_finance", User.Kind.STAFF, "吴财务", "13800000005")
-        Membership.objects.get_or_create(user=finance, authority=city_finance,
-                                         role=Membership.Role.FINANCE_OFFICER)
+        Membership.objects.get_or_create(
+            user=finance, authority=city_finance, role=Membership.Role.FINANCE_OFFICER
+        )
         rows.append(("财务经办 finance officer", "city_finance", "13800000005"))
 
-        account("admin", User.Kind.STAFF, "系统管理员", "13800000006",
-                is_staff=True, is_superuser=True)
+        account(
+            "admin", User.Kind.STAFF, "系统管理员", "13800000006", is_staff=True, is_superuser=True
+        )
         rows.append(("系统管理员 system admin (/admin/)", "admin", "13800000006"))
 
-        self.stdout.write(self.style.SUCCESS("Demo city 示范市 loaded. Accounts (password for all: "
-                                             f"{PASSWORD}):"))
+        self.stdout.write(
+            self.style.SUCCESS(f"Demo city 示范市 loaded. Accounts (password for all: {PASSWORD}):")
+        )
         for label, login, phone in rows:
             self.stdout.write(f"  {label:<40} login: {login:<22} phone: {phone}")
