@@ -25,13 +25,21 @@ SHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 @pytest.fixture(scope="session")
 def browser():
     if not os.path.exists(CHROMIUM):
-        pytest.fail(f"{CHROMIUM} is missing: run scripts/ensure-chromium.sh (apt-get install chromium)")
+        pytest.fail(
+            f"{CHROMIUM} is missing: run scripts/ensure-chromium.sh (apt-get install chromium)"
+        )
     with sync_playwright() as p:
         b = p.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                  "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
         )
         yield b
         b.close()
@@ -56,8 +64,7 @@ def check_a11y(page):
     results = Axe().run(page)
     bad = [v for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
     assert not bad, "\n".join(
-        f"{v['id']} ({v['impact']}): {v['help']} → {[n['target'] for n in v['nodes']]}"
-        for v in bad
+        f"{v['id']} ({v['impact']}): {v['help']} → {[n['target'] for n in v['nodes']]}" for v in bad
     )
 
 
@@ -183,8 +190,12 @@ def test_screenshots_and_accessibility_of_the_main_pages(browser, demo, width):
     SHOTS.mkdir(parents=True, exist_ok=True)
     context = browser.new_context(viewport={"width": width, "height": 900}, locale="zh-CN")
     page = context.new_page()
-    for name, path in [("home", "/"), ("register-person", "/accounts/register/person/"),
-                       ("register", "/accounts/register/"), ("login", "/accounts/login/")]:
+    for name, path in [
+        ("home", "/"),
+        ("register-person", "/accounts/register/person/"),
+        ("register", "/accounts/register/"),
+        ("login", "/accounts/login/"),
+    ]:
         page.goto(demo + path)
         check_a11y(page)
         page.screenshot(path=SHOTS / f"{name}-{width}.png", full_page=True)
