@@ -15,12 +15,19 @@ def parse_po(text: str) -> dict[bytes, bytes]:
 
     def flush():
         nonlocal cur, fuzzy
-        if "msgid" in cur and not fuzzy:
+        # The header (msgid "") is kept even when fuzzy, as msgfmt does: makemessages
+        # writes new catalogs with a fuzzy header, and without the header's charset
+        # Python's gettext cannot decode non-ASCII msgids at all.
+        is_header = "msgctxt" not in cur and "".join(cur.get("msgid", ["?"])) == ""
+        if "msgid" in cur and (not fuzzy or is_header):
             msgid = "".join(cur["msgid"])
             ctx = cur.get("msgctxt")
             if "msgid_plural" in cur:
                 msgid += "\0" + "".join(cur["msgid_plural"])
-                forms = sorted(k for k in cur if k.startswith("msgstr["))
+                # numerically, so that msgstr[10] comes after msgstr[9]
+                forms = sorted(
+                    (k for k in cur if k.startswith("msgstr[")), key=lambda k: int(k[7:-1])
+                )
                 msgstr = "\0".join("".join(cur[k]) for k in forms)
             else:
                 msgstr = "".join(cur.get("msgstr", []))
