@@ -33,8 +33,10 @@ def latest_sms_code(phone: str) -> str:
     return match.group(0)
 
 
-@pytest.fixture
-def city(db):
+def build_city() -> SimpleNamespace:
+    """Load the demo city and name its personas. Needs database access: the ``city``
+    fixture runs it inside ``db``; the browser tests run it inside ``transactional_db``
+    (tests/e2e/conftest.py, ``e2e_city``) because the live server uses its own thread."""
     call_command("load_demo", stdout=io.StringIO())
     dongcheng = Region.objects.get(code="990102")
     xicheng = Region.objects.get(code="990103")
@@ -61,6 +63,11 @@ def city(db):
         admin=User.objects.get(username="admin"),
         outsider_reviewer=outsider,
     )
+
+
+@pytest.fixture
+def city(db):
+    return build_city()
 
 
 @pytest.fixture
