@@ -136,3 +136,10 @@ def test_register_employer_through_the_api(api, city):
     response = api.post_json("/api/register/employer", {**payload, **captcha(api)})
     assert response.status_code == 201, response.content
     assert Employer.objects.get(name="示范市远山物流有限公司").status == "pending"
+
+
+def test_change_phone_code_needs_a_login_through_the_api_too(api, db):
+    response = api.post_json("/api/sms/codes", {"phone": "13900000033", "purpose": "change_phone"})
+    assert response.status_code == 401 and response.json()["detail"] == "请先登录。"
+    bad = api.post_json("/api/sms/codes", {"phone": "13900000033", "purpose": "other"})
+    assert bad.status_code == 400 and bad.json()["field"] == "purpose"

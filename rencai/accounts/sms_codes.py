@@ -31,11 +31,14 @@ def _phone_in_use(phone: str) -> bool:
 
 
 @transaction.atomic
-def sms_code_send(*, phone: str, purpose: str) -> None:
+def sms_code_send(*, phone: str, purpose: str, user=None) -> None:
     """Create and send a code. The answer is the same whether or not the phone belongs to
-    an account, so that nobody learns which phones are registered."""
+    an account, so that nobody learns which phones are registered. A code for changing
+    the phone needs a logged-in ``user``."""
     if purpose not in SmsCode.Purpose.values:
         raise ServiceError(_("验证码用途无效。"), field="purpose")
+    if purpose == SmsCode.Purpose.CHANGE_PHONE and not getattr(user, "is_authenticated", False):
+        raise ServiceError(_("请先登录。"), field="purpose", code="login_required")
     now = timezone.now()
     # Serialise senders for this phone: on PostgreSQL lock its earlier rows; on SQLite the
     # IMMEDIATE transaction holds the write lock already.

@@ -4,13 +4,14 @@ from django.contrib import messages
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import logout as auth_logout
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from rencai.accounts import forms, services
-from rencai.accounts.models import SmsCode, User
+from rencai.accounts.models import User
 from rencai.accounts.sms_codes import sms_code_send
 from rencai.city import city_setting
 from rencai.errors import ServiceError
@@ -71,16 +72,15 @@ def logout(request):
 @require_POST
 def sms_send(request):
     """Send a code (progressively enhanced: the page's script calls this with fetch)."""
-    purpose = request.POST.get("purpose", "")
-    if purpose == SmsCode.Purpose.CHANGE_PHONE and not request.user.is_authenticated:
-        return JsonResponse({"ok": False, "message": _("请先登录。")}, status=403)
     try:
         phone = clean_phone(request.POST.get("phone", ""))
-    except Exception:
-        return JsonResponse({"ok": False, "message": _("请填写11位中国大陆手机号码。")}, status=400)
+    except ValidationError as exc:
+        return JsonResponse({"ok": False, "message": " ".join(exc.messages)}, status=400)
     try:
-        sms_code_send(phone=phone, purpose=purpose)
+        sms_code_send(phone=phone, purpose=request.POST.get("purpose", ""), user=request.user)
     except ServiceError as exc:
+        if exc.code == "login_required":
+            return JsonResponse({"ok": False, "message": exc.message}, status=403)
         return JsonResponse(
             {"ok": False, "message": exc.message, "code": exc.code},
             status=429 if exc.code in {"too_soon", "daily_limit"} else 400,

@@ -43,6 +43,7 @@ def service_error(request, exc: ServiceError):
         "duplicate": 409,
         "locked": 403,
         "too_soon": 429,
+        "login_required": 401,
         "daily_limit": 429,
         "csrf": 403,
     }.get(exc.code, 400)
@@ -176,13 +177,13 @@ class Ok(Schema):
     detail: str
 
 
-@api.post("/sms/codes", response={202: Ok, 400: Error, 403: Error, 429: Error}, tags=["auth"])
+@api.post(
+    "/sms/codes", response={202: Ok, 400: Error, 401: Error, 403: Error, 429: Error}, tags=["auth"]
+)
 def sms_codes(request, payload: SmsIn):
     _csrf(request)
-    if payload.purpose == "change_phone" and not request.user.is_authenticated:
-        raise ServiceError("请先登录。", code="csrf")
     phone = _valid(clean_phone, payload.phone, "phone")
-    sms_code_send(phone=phone, purpose=payload.purpose)
+    sms_code_send(phone=phone, purpose=payload.purpose, user=request.user)
     return Status(202, {"detail": "验证码已发送，请查看手机短信（5分钟内有效）。"})
 
 
