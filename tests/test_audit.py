@@ -98,3 +98,38 @@ def test_admin_cannot_edit_or_delete_audit_rows(client, city):
         client.post(f"/admin/audit/auditentry/{row.pk}/delete/", {"post": "yes"}).status_code == 403
     )
     assert AuditEntry.objects.filter(pk=row.pk).exists()
+
+
+def test_admin_changes_are_audited_and_the_user_list_does_not_grow_queries(
+    client, city, django_assert_max_num_queries
+):
+    client.force_login(city.admin)
+    employer = city.tech
+    response = client.post(
+        f"/admin/orgs/employer/{employer.pk}/change/",
+        {
+            "name": "示范市星河科技股份有限公司",
+            "credit_code": employer.credit_code,
+            "kind": employer.kind,
+            "district": employer.district_id,
+            "contact_name": "王经理",
+            "phone": employer.phone,
+            "licence_number": "",
+            "status": "approved",
+            "review_opinion": "",
+            "membership_set-TOTAL_FORMS": "0",
+            "membership_set-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    row = AuditEntry.objects.filter(action="admin.change", object_id=str(employer.pk)).get()
+    assert row.actor == city.admin and row.summary["fields"] == ["name"]
+    assert audit_verify_chain().ok
+    from rencai.accounts.models import LoginLock, User
+
+    for i in range(30):  # a list of 30+ users, some locked: the query count stays flat
+        user = User.objects.create_user(username=f"bulk{i}", password="x")
+        if i % 3 == 0:
+            LoginLock.objects.create(key=f"user:{user.pk}", user=user, locked_at=user.date_joined)
+    with django_assert_max_num_queries(15):
+        assert client.get("/admin/accounts/user/").status_code == 200

@@ -1,9 +1,11 @@
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 
 from rencai.accounts import services
 from rencai.accounts.models import LegacyRecord, LoginLock, User
+from rencai.audit.admin_mixins import AuditedAdminMixin
 
 
 class LockedFilter(admin.SimpleListFilter):
@@ -23,7 +25,7 @@ class LockedFilter(admin.SimpleListFilter):
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(AuditedAdminMixin, BaseUserAdmin):
     list_display = [
         "username",
         "real_name",
@@ -63,8 +65,15 @@ class UserAdmin(BaseUserAdmin):
     readonly_fields = ["notice_accepted_at", "closed_at"]
     autocomplete_fields = ["employer"]
 
+    def get_queryset(self, request):
+        # One query for the whole list, not one per row.
+        locked = LoginLock.objects.filter(user=OuterRef("pk"), locked_at__isnull=False)
+        return super().get_queryset(request).annotate(_locked=Exists(locked))
+
     @admin.display(boolean=True, description=_("已锁定"))
     def is_locked(self, obj):
+        if hasattr(obj, "_locked"):
+            return obj._locked
         return services.user_is_locked(obj)
 
     @admin.action(description=_("解除所选账号的登录锁定"))
@@ -94,7 +103,7 @@ class LoginLockAdmin(admin.ModelAdmin):
 
 
 @admin.register(LegacyRecord)
-class LegacyRecordAdmin(admin.ModelAdmin):
+class LegacyRecordAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["id_number", "name", "source", "user", "imported_at", "linked_at"]
     search_fields = ["id_number", "name"]
     list_filter = ["source"]

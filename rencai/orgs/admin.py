@@ -1,17 +1,18 @@
 from django.contrib import admin
 
+from rencai.audit.admin_mixins import AuditedAdminMixin
 from rencai.orgs.models import Authority, Employer, Membership, Region
 
 
 @admin.register(Region)
-class RegionAdmin(admin.ModelAdmin):
+class RegionAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["code", "name", "level", "parent"]
     list_filter = ["level"]
     search_fields = ["code", "name"]
 
 
 @admin.register(Authority)
-class AuthorityAdmin(admin.ModelAdmin):
+class AuthorityAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["name", "kind", "region"]
     list_filter = ["kind", "region__level"]
     search_fields = ["name"]
@@ -25,7 +26,7 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(Employer)
-class EmployerAdmin(admin.ModelAdmin):
+class EmployerAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["name", "credit_code", "kind", "district", "status", "created_at"]
     list_filter = ["status", "kind", "district"]
     search_fields = ["name", "credit_code"]
@@ -34,7 +35,7 @@ class EmployerAdmin(admin.ModelAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["user", "role", "authority", "employer", "created_at"]
     list_filter = ["role"]
     search_fields = ["user__username", "user__real_name", "authority__name", "employer__name"]
