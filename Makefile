@@ -32,7 +32,7 @@ run: demo
 ## Set up and run every test, the browser tests in Debian's Chromium included.
 test: setup
 	@bash scripts/ensure-chromium.sh
-	$(PY) manage.py makemigrations --check --dry-run
+	env -u DATABASE_URL $(PY) manage.py makemigrations --check --dry-run
 	RENCAI_REQUIRE_E2E=1 $(PY) -m pytest $(PYTEST_ARGS)
 
 test-fast: setup
@@ -51,7 +51,7 @@ format: install
 	$(VENV)/bin/ruff check --fix .
 
 migrations-check: install
-	$(PY) manage.py makemigrations --check --dry-run
+	env -u DATABASE_URL $(PY) manage.py makemigrations --check --dry-run
 
 ci:
 	bash .ci/run
