@@ -4,6 +4,8 @@
 import secrets
 from pathlib import Path
 
+from django.utils.translation import gettext_noop
+
 from rencai.env import env_bool, env_int, env_list, env_str, parse_database_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -37,6 +39,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.forms",
     "captcha",
     "ninja",
     "rencai.audit",
@@ -47,6 +50,10 @@ INSTALLED_APPS = [
     "rencai.review",
     "rencai.api",
 ]
+
+# Widgets render through TEMPLATES, so the project can override a package's widget
+# template (the captcha picture becomes a keyboard-usable button).
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -167,17 +174,19 @@ SMS_CODE_INTERVAL_SECONDS = 60
 SMS_CODE_DAILY_LIMIT = 10
 SMS_CODE_MAX_ATTEMPTS = 5
 
-# Per-city configuration. The policy packs of the engine issue take these over;
+# Per-city configuration. The defaults are marked for translation (gettext_noop) so an English
+# reader sees the demo city in English; names an operator sets are shown as set.
+# The policy packs of the engine issue take these over;
 # until then a city is configured here and through the environment.
 RENCAI_CITY = {
-    "name": env_str("RENCAI_CITY_NAME", "示范市"),
-    "platform_name": env_str("RENCAI_PLATFORM_NAME", "人才补贴申报平台"),
+    "name": env_str("RENCAI_CITY_NAME", gettext_noop("示范市")),
+    "platform_name": env_str("RENCAI_PLATFORM_NAME", gettext_noop("人才补贴申报平台")),
     "employer_registration_review": env_bool("RENCAI_EMPLOYER_REVIEW", True),
     "person_registration_review": env_bool("RENCAI_PERSON_REVIEW", True),
     "lockout_failures": env_int("RENCAI_LOCKOUT_FAILURES", 10, minimum=1),
     "lockout_contact": env_str(
         "RENCAI_LOCKOUT_CONTACT",
-        "请发送邮件至 rencai-help@example.gov.cn 或拨打 0000-1234567 联系管理员解锁",
+        gettext_noop("请发送邮件至 rencai-help@example.gov.cn 或拨打 0000-1234567 联系管理员解锁"),
     ),
     "help_technical": env_str("RENCAI_HELP_TECHNICAL", "0000-1234567"),
     "help_policy": env_str("RENCAI_HELP_POLICY", "0000-7654321"),

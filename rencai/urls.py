@@ -1,11 +1,13 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 from django.views.i18n import JavaScriptCatalog
 
 from rencai.api.api import api
 
-admin.site.site_header = "人才平台 · 系统管理"
-admin.site.site_title = "人才平台管理"
+admin.site.site_header = _("人才平台 · 系统管理")
+admin.site.site_title = _("人才平台管理")
+admin.site.index_title = _("系统管理")
 
 urlpatterns = [
     path("", include("rencai.portal.urls")),

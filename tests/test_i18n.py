@@ -2,6 +2,8 @@
 
 from django.conf import settings
 from django.core.management import call_command
+from django.test import Client
+from django.urls import reverse
 
 
 def test_pages_render_in_english_after_switching(client, city):
@@ -10,3 +12,56 @@ def test_pages_render_in_english_after_switching(client, city):
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     page = client.get("/accounts/login/").content.decode()
     assert "Sign in" in page and '<html lang="en">' in page
+
+
+def _english(client):
+    call_command("compile_catalogs", stdout=__import__("io").StringIO())
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+
+
+def test_home_page_states_the_configured_lockout_count_and_the_city_in_english(
+    client, city, settings
+):
+    settings.RENCAI_CITY = {**settings.RENCAI_CITY, "lockout_failures": 5}
+    page = client.get("/").content.decode()
+    assert "密码连续输错5次账号将被锁定" in page and "示范市" in page
+    _english(client)
+    page = client.get("/").content.decode()
+    assert "After 5 wrong passwords in a row" in page
+    assert "Demo City" in page and "示范市" not in page.split("<main")[0]
+
+
+def test_captcha_picture_is_a_labelled_button_in_both_languages(client, city):
+    page = client.get("/accounts/login/").content.decode()
+    assert '<button type="button" class="captcha-refresh"' in page
+    assert 'alt="图形验证码，看不清请按此按钮换一张"' in page
+    _english(client)
+    page = client.get("/accounts/login/").content.decode()
+    assert 'alt="Image code; press this button for another picture if it is hard to read"' in page
+
+
+def test_api_errors_and_counts_follow_the_language(client, city):
+    _english(client)
+    strict = Client(enforce_csrf_checks=True)
+    strict.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    response = strict.post(
+        "/api/sms/codes",
+        data={"phone": "13800000009", "purpose": "register"},
+        content_type="application/json",
+    )
+    assert response.status_code == 403
+    assert (
+        response.json()["detail"] == "CSRF check failed. Fetch a token from /api/auth/csrf first."
+    )
+    client.force_login(city.district_reviewer)
+    page = client.get("/staff/").content.decode()
+    assert "employers waiting" in page or "employer waiting" in page
+    assert "家待审核" not in page
+
+
+def test_staff_account_menu_is_not_labelled_as_an_employer(client, city):
+    client.force_login(city.district_reviewer)
+    page = client.get(reverse("accounts:info")).content.decode()
+    assert "工作人员" in page and "单位情况" not in page
+    client.force_login(city.employer_admin)
+    assert "单位情况" in client.get(reverse("accounts:info")).content.decode()

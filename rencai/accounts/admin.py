@@ -2,6 +2,7 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from rencai.accounts import services
 from rencai.accounts.models import LegacyRecord, LoginLock, User
@@ -81,7 +82,10 @@ class UserAdmin(AuditedAdminMixin, BaseUserAdmin):
         total = sum(
             services.account_unlock(actor=request.user, user=u, request=request) for u in queryset
         )
-        messages.success(request, _("已解除 %(n)d 个锁定。") % {"n": total})
+        messages.success(
+            request,
+            ngettext("已解除 %(n)d 个锁定。", "已解除 %(n)d 个锁定。", total) % {"n": total},
+        )
 
 
 @admin.register(LoginLock)
@@ -99,7 +103,10 @@ class LoginLockAdmin(admin.ModelAdmin):
     def unlock(self, request, queryset):
         for lock in queryset:
             services.lock_unlock(actor=request.user, lock=lock, request=request)
-        messages.success(request, _("已解除 %(n)d 个锁定。") % {"n": queryset.count()})
+        n = queryset.count()
+        messages.success(
+            request, ngettext("已解除 %(n)d 个锁定。", "已解除 %(n)d 个锁定。", n) % {"n": n}
+        )
 
 
 @admin.register(LegacyRecord)

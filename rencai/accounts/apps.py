@@ -1,6 +1,7 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class AccountsConfig(AppConfig):
     name = "rencai.accounts"
-    verbose_name = "账号"
+    verbose_name = _("账号")

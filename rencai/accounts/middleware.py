@@ -2,6 +2,7 @@ from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.urls import resolve
 from django.urls.exceptions import Resolver404
+from django.utils.translation import gettext as _
 
 # What a person (or employer) whose registration is not yet approved may open: the
 # status page, resubmission, logout, the public portal and the API's "who am I" (F04).
@@ -45,7 +46,7 @@ class PendingRegistrationMiddleware:
                 if request.path_info.startswith("/api/"):
                     return JsonResponse(
                         {
-                            "detail": "注册尚未审核通过，暂不能办理此业务。",
+                            "detail": _("注册尚未审核通过，暂不能办理此业务。"),
                             "field": None,
                             "code": "pending",
                         },

@@ -96,6 +96,10 @@ class User(AbstractUser):
         return self.kind == self.Kind.PERSON
 
     @property
+    def is_staff_kind(self):
+        return self.kind == self.Kind.STAFF
+
+    @property
     def is_organisation_account(self):
         return self.kind in (self.Kind.EMPLOYER, self.Kind.AGENCY)
 

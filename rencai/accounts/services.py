@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from rencai.accounts.closing import closure_blockers
 from rencai.accounts.models import LegacyRecord, LoginLock, SmsCode, User
@@ -417,16 +418,25 @@ def _lock_key(user: User | None, identifier: str) -> str:
 
 
 def _locked_message() -> str:
-    return _("密码连续输错%(n)d次，账号已锁定。%(contact)s。") % {
+    return ngettext(
+        "密码连续输错%(n)d次，账号已锁定。%(contact)s。",
+        "密码连续输错%(n)d次，账号已锁定。%(contact)s。",
+        city_setting("lockout_failures"),
+    ) % {
         "n": city_setting("lockout_failures"),
-        "contact": city_setting("lockout_contact"),
+        "contact": _(city_setting("lockout_contact")),
     }
 
 
 def _bad_credentials(remaining: int) -> ServiceError:
     if remaining <= 3:
         return ServiceError(
-            _("账号或密码错误。再错%(n)d次账号将被锁定。") % {"n": remaining},
+            ngettext(
+                "账号或密码错误。再错%(n)d次账号将被锁定。",
+                "账号或密码错误。再错%(n)d次账号将被锁定。",
+                remaining,
+            )
+            % {"n": remaining},
             code="bad_credentials",
         )
     return ServiceError(_("账号或密码错误。"), code="bad_credentials")
@@ -618,6 +628,11 @@ def account_update(*, user: User, real_name: str, email: str, request=None) -> N
         )
 
 
+def _blocked_message(blockers: list[str]) -> str:
+    # The separator is translatable too: "；" in Chinese, "; " in English.
+    return _("暂不能注销：%(reasons)s") % {"reasons": _("；").join(blockers)}
+
+
 def account_close(*, user: User, password: str, request=None) -> None:
     """Close the account (F10). Refused while a check registered in
     ``rencai.accounts.closing`` names a reason."""
@@ -625,14 +640,14 @@ def account_close(*, user: User, password: str, request=None) -> None:
         raise ServiceError(_("密码不正确。"), field="password")
     blockers = closure_blockers(user)
     if blockers:
-        raise ServiceError(_("暂不能注销：") + "；".join(blockers), code="blocked")
+        raise ServiceError(_blocked_message(blockers), code="blocked")
     with transaction.atomic():
         user = User.objects.select_for_update().get(pk=user.pk)
         if user.closed_at is not None:
             raise ServiceError(_("该账号已注销。"), code="state")
         blockers = closure_blockers(user)
         if blockers:
-            raise ServiceError(_("暂不能注销：") + "；".join(blockers), code="blocked")
+            raise ServiceError(_blocked_message(blockers), code="blocked")
         now = timezone.now()
         old_username = user.username
         user.closed_at = now

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from rencai.accounts.models import SmsCode, User
 from rencai.errors import ServiceError
@@ -51,7 +52,12 @@ def sms_code_send(*, phone: str, purpose: str, user=None) -> None:
     if recent and (now - recent[0]).total_seconds() < settings.SMS_CODE_INTERVAL_SECONDS:
         wait = settings.SMS_CODE_INTERVAL_SECONDS - int((now - recent[0]).total_seconds())
         raise ServiceError(
-            _("验证码发送过于频繁，请%(s)d秒后再试。") % {"s": max(wait, 1)},
+            ngettext(
+                "验证码发送过于频繁，请%(s)d秒后再试。",
+                "验证码发送过于频繁，请%(s)d秒后再试。",
+                max(wait, 1),
+            )
+            % {"s": max(wait, 1)},
             field="phone",
             code="too_soon",
         )

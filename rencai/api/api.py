@@ -12,6 +12,7 @@ from django.contrib.auth import logout as auth_logout
 from django.core.exceptions import ValidationError
 from django.middleware.csrf import get_token
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Schema, Status
 from ninja.security import django_auth
 from ninja.utils import check_csrf
@@ -56,7 +57,7 @@ def service_error(request, exc: ServiceError):
 
 def _csrf(request):
     if check_csrf(request) is not None:
-        raise ServiceError("CSRF 校验失败，请先请求 /api/auth/csrf 获取令牌。", code="csrf")
+        raise ServiceError(_("CSRF 校验失败，请先请求 /api/auth/csrf 获取令牌。"), code="csrf")
 
 
 def _valid(fn, value, field):
@@ -74,7 +75,7 @@ def _captcha(key: str, value: str):
     store = CaptchaStore.objects.filter(hashkey=key, expiration__gt=timezone.now()).first()
     CaptchaStore.objects.filter(hashkey=key).delete()  # one attempt per captcha
     if store is None or store.response != value:
-        raise ServiceError("图形验证码不正确，请重新获取。", field="captcha_value")
+        raise ServiceError(_("图形验证码不正确，请重新获取。"), field="captcha_value")
 
 
 class MeOut(Schema):
@@ -184,7 +185,7 @@ def sms_codes(request, payload: SmsIn):
     _csrf(request)
     phone = _valid(clean_phone, payload.phone, "phone")
     sms_code_send(phone=phone, purpose=payload.purpose, user=request.user)
-    return Status(202, {"detail": "验证码已发送，请查看手机短信（5分钟内有效）。"})
+    return Status(202, {"detail": _("验证码已发送，请查看手机短信（5分钟内有效）。")})
 
 
 class PersonIn(Schema):
@@ -212,7 +213,7 @@ class PersonIn(Schema):
 def register_person(request, payload: PersonIn):
     _csrf(request)
     if payload.id_type not in User.IdType.values:
-        raise ServiceError("证件类型无效。", field="id_type")
+        raise ServiceError(_("证件类型无效。"), field="id_type")
     gender, birth = payload.gender, payload.birth_date
     if payload.id_type == User.IdType.RESIDENT_ID:
         rid = _valid(clean_resident_id, payload.id_number, "id_number")
@@ -220,14 +221,16 @@ def register_person(request, payload: PersonIn):
     else:
         number = payload.id_number.strip().upper()
         if not number.isalnum() or not 6 <= len(number) <= 30:
-            raise ServiceError("证件号码只能包含字母和数字（6–30位）。", field="id_number")
+            raise ServiceError(_("证件号码只能包含字母和数字（6–30位）。"), field="id_number")
         if gender not in ("M", "F") or birth is None:
-            raise ServiceError("非居民身份证请填写性别和出生日期。", field="gender")
+            raise ServiceError(_("非居民身份证请填写性别和出生日期。"), field="gender")
     employer = None
     if payload.employer_id is not None:
         employer = Employer.objects.filter(pk=payload.employer_id).first()
         if employer is None:
-            raise ServiceError("该单位尚未通过所属区县人社部门审核，暂不能选择。", field="employer")
+            raise ServiceError(
+                _("该单位尚未通过所属区县人社部门审核，暂不能选择。"), field="employer"
+            )
     _captcha(payload.captcha_key, payload.captcha_value)
     user = services.person_register(
         request=request,
@@ -276,9 +279,9 @@ def register_employer(request, payload: EmployerIn):
     _csrf(request)
     district = Region.objects.filter(code=payload.district_code, level="district").first()
     if district is None:
-        raise ServiceError("请选择单位所属区县。", field="district_code")
+        raise ServiceError(_("请选择单位所属区县。"), field="district_code")
     if not payload.name.strip():
-        raise ServiceError("请填写单位名称。", field="name")
+        raise ServiceError(_("请填写单位名称。"), field="name")
     _captcha(payload.captcha_key, payload.captcha_value)
     user = services.employer_register(
         request=request,

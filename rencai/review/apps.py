@@ -1,6 +1,7 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class ReviewConfig(AppConfig):
     name = "rencai.review"
-    verbose_name = "审核工作台"
+    verbose_name = _("审核工作台")

@@ -1,6 +1,8 @@
 // Progressive enhancement only: every form works without this file.
 (function () {
   "use strict";
+  // Django's JavaScript catalog (/jsi18n/) defines gettext when it is loaded.
+  var gettext = typeof window.gettext === "function" ? window.gettext : function (s) { return s; };
   function csrf() {
     var m = document.cookie.match(/(?:^|; )csrftoken=([^;]+)/);
     return m ? decodeURIComponent(m[1]) : "";
@@ -27,16 +29,17 @@
         btn.textContent = left + "s";
         if (left <= 0) { clearInterval(timer); btn.disabled = false; btn.textContent = label; }
       }, 1000);
-    }).catch(function () { btn.disabled = false; status.textContent = "网络错误，请稍后再试。"; });
+    }).catch(function () { btn.disabled = false; status.textContent = gettext("网络错误，请稍后再试。"); });
   });
-  // Click the captcha picture for a new one.
+  // Click (or press Enter/Space on) the captcha picture for a new one.
   document.addEventListener("click", function (ev) {
-    var img = ev.target.closest("img.captcha");
-    if (!img) return;
+    var btn = ev.target.closest("button.captcha-refresh");
+    if (!btn) return;
+    var img = btn.querySelector("img.captcha");
     fetch("/captcha/refresh/", { headers: { "X-Requested-With": "XMLHttpRequest" } })
       .then(function (r) { return r.json(); }).then(function (data) {
         img.src = data.image_url;
-        var key = img.parentNode.querySelector("input[type=hidden]");
+        var key = btn.parentNode.querySelector("input[type=hidden]");
         if (key) key.value = data.key;
       });
   });
