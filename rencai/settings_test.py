@@ -8,3 +8,4 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed on
 SMS_BACKEND = "rencai.notifications.sms.MemoryBackend"
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"
 WHITENOISE_USE_FINDERS = True
+RENCAI_CITY_CACHE_SECONDS = 0  # tests change packs between cases: always read

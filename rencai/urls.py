@@ -12,6 +12,8 @@ admin.site.index_title = _("系统管理")
 urlpatterns = [
     path("", include("rencai.portal.urls")),
     path("accounts/", include("rencai.accounts.urls")),
+    path("me/profile/", include("rencai.profiles.urls")),
+    path("applications/", include("rencai.applications.urls")),
     path("staff/", include("rencai.review.urls")),
     path("admin/", admin.site.urls),
     path("api/", api.urls),

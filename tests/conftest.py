@@ -101,3 +101,66 @@ def pytest_sessionfinish(session, exitstatus):
     if os.environ.get("RENCAI_REQUIRE_E2E") == "1" and not _e2e_passed and exitstatus == 0:
         session.exitstatus = 1
         print("\nRENCAI_REQUIRE_E2E=1 but no browser test ran: failing the run.")
+
+
+@pytest.fixture
+def ready_applicant(city, settings, tmp_path):
+    """The demo applicant with a profile, a bachelor's degree and one uploaded material of
+    each type the CITY and INDUSTRY programs ask for (files really stored under tmp)."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return prepare_applicant(city.applicant)
+
+
+def prepare_applicant(user, *, level="bachelor"):
+    import datetime
+    import hashlib
+
+    from django.core.files.base import ContentFile
+    from django.utils import timezone
+
+    from rencai.profiles.models import Education, Material, Profile, School
+
+    Profile.objects.update_or_create(
+        user=user,
+        defaults={
+            "ethnicity": "01",
+            "party": "13",
+            "household_address": "示范市东城区幸福路1号",
+            "current_address": "示范市东城区幸福路1号",
+            "position": "工程师",
+        },
+    )
+    Education.objects.filter(owner=user).delete()
+    Education.objects.create(
+        owner=user,
+        school=School.objects.order_by("id").first(),
+        major="计算机科学与技术",
+        level=level,
+        degree="bachelor",
+        graduation_date=datetime.date(2020, 6, 30),
+        diploma_number="102481202005000123",
+        is_highest=True,
+    )
+    pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    for material_type in ("diploma", "degree", "labour_contract", "rental_contract"):
+        material = Material(
+            owner=user,
+            material_type=material_type,
+            original_name=f"{material_type}.pdf",
+            size=len(pdf),
+            content_type="application/pdf",
+            sha256=hashlib.sha256(pdf).hexdigest(),
+            uploaded_at=timezone.now(),
+        )
+        material.file.save(f"materials/{user.pk}/{material_type}.pdf", ContentFile(pdf), save=False)
+        material.save()
+    return user
+
+
+def set_city(**values):
+    """Change the loaded city pack's settings (what an operator does in policies/*.yaml)."""
+    from rencai.programs.models import Pack
+
+    pack = Pack.objects.get(code="city")
+    pack.city = {**pack.city, **values}
+    pack.save()

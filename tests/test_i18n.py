@@ -5,6 +5,8 @@ from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
+from tests.conftest import set_city
+
 
 def test_pages_render_in_english_after_switching(client, city):
     call_command("compile_catalogs", stdout=__import__("io").StringIO())
@@ -22,7 +24,7 @@ def _english(client):
 def test_home_page_states_the_configured_lockout_count_and_the_city_in_english(
     client, city, settings
 ):
-    settings.RENCAI_CITY = {**settings.RENCAI_CITY, "lockout_failures": 5}
+    set_city(lockout_failures=5)
     page = client.get("/").content.decode()
     assert "密码连续输错5次账号将被锁定" in page and "示范市" in page
     _english(client)

@@ -5,6 +5,7 @@ from django.contrib.auth import SESSION_KEY
 
 from rencai.accounts.models import LoginLock
 from rencai.audit.models import AuditEntry
+from tests.conftest import set_city
 
 LOCKED = "账号已锁定"
 
@@ -155,7 +156,7 @@ def test_locked_account_cannot_log_in_by_sms(client, city, send_code):
 
 
 def test_lockout_count_is_configuration(client, city, settings):
-    settings.RENCAI_CITY = {**settings.RENCAI_CITY, "lockout_failures": 3}
+    set_city(lockout_failures=3)
     for _ in range(2):
         login(client, city.applicant.id_number, "wrong-password")
     assert "3次" in login(client, city.applicant.id_number, "wrong-password").content.decode()

@@ -27,3 +27,26 @@ class SmsMessage(models.Model):
 
     def __str__(self):
         return f"{self.phone} {self.purpose}"
+
+
+class Message(models.Model):
+    """An in-app message (F38): shown with an unread badge in the header and as a pop-up
+    in the page corner until read."""
+
+    user = models.ForeignKey(
+        "accounts.User", on_delete=models.CASCADE, related_name="messages_received"
+    )
+    title = models.CharField(_("标题"), max_length=100)
+    body = models.TextField(_("内容"))
+    link = models.CharField(_("链接"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("时间"), auto_now_add=True)
+    read_at = models.DateTimeField(_("阅读时间"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("站内消息")
+        verbose_name_plural = _("站内消息")
+        indexes = [models.Index(fields=["user", "read_at"])]
+
+    def __str__(self):
+        return self.title

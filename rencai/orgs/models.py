@@ -91,6 +91,16 @@ class Employer(models.Model):
     contact_name = models.CharField(_("联系人"), max_length=50, blank=True)
     phone = models.CharField(_("联系电话"), max_length=20, blank=True)
     licence_number = models.CharField(_("人力资源服务许可证编号"), max_length=50, blank=True)
+    park = models.ForeignKey(
+        "Authority",
+        verbose_name=_("所在园区"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        limit_choices_to={"kind": "park_office"},
+        related_name="park_employers",
+        help_text=_("市管园区内的企业：其申报先由园区人才业务主管部门初审（F43）。"),
+    )
     status = models.CharField(
         _("审核状态"), max_length=10, choices=Status.choices, default=Status.PENDING
     )

@@ -9,4 +9,6 @@ urlpatterns = [
     path("employers/<int:pk>/", views.employer_review, name="employer"),
     path("people/", views.person_list, name="people"),
     path("people/<int:pk>/", views.person_review, name="person"),
+    path("applications/", views.application_queue, name="applications"),
+    path("applications/<int:pk>/", views.application_review, name="application"),
 ]

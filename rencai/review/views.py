@@ -170,3 +170,94 @@ def person_review(request, pk: int):
             messages.success(request, _("已保存审核结果：%(name)s。") % {"name": person.real_name})
             return redirect("review:people")
     return render(request, "review/person_review.html", {"person": person, "form": form})
+
+
+# --- applications (F39, F40, F43, F44) ------------------------------------------------
+
+
+@_staff_required
+def application_queue(request):
+    """What waits at my stage in my scope (employer: its own people; an authority: its
+    region), or, with status=handled, what my organisation already handled."""
+    from rencai.applications import access as app_access
+    from rencai.applications.models import Application, ApplicationEvent
+
+    q = (request.GET.get("q") or "").strip()
+    status = request.GET.get("status") or "waiting"
+    base = Application.objects.select_related(
+        "program", "program_version", "applicant", "employer", "stage_authority", "stage_employer"
+    ).filter(deleted_at__isnull=True)
+    if status == "handled":
+        employers, authorities = app_access.actor_scope(request.user)
+        qs = base.filter(
+            pk__in=ApplicationEvent.objects.filter(
+                Q(actor_org_employer_id__in=employers) | Q(actor_org_authority_id__in=authorities)
+            ).values("application_id")
+        )
+    else:
+        status = "waiting"
+        qs = base.filter(app_access.queue_filter(request.user))
+    if q:
+        qs = qs.filter(
+            Q(number__icontains=q)
+            | Q(applicant__real_name__icontains=q)
+            | Q(program__name__icontains=q)
+            | Q(employer__name__icontains=q)
+        )
+    page = Paginator(qs.order_by("submitted_at", "id"), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "review/application_queue.html",
+        {
+            "page": page,
+            "q": q,
+            "status": status,
+            "statuses": [("waiting", _("待我审核")), ("handled", _("已处理"))],
+        },
+    )
+
+
+@_staff_required
+def application_review(request, pk):
+    from rencai.applications import access as app_access
+    from rencai.applications import rules, selectors, transitions
+    from rencai.applications.forms import ReviewActionForm
+
+    app = app_access.application_for_staff(request.user, pk)
+    can_act = app_access.can_act_on(request.user, app)
+    form = ReviewActionForm(request.POST or None, initial={"version": app.version})
+    if request.method == "POST" and can_act and form.is_valid():
+        action = {
+            "approve": transitions.approve,
+            "return": transitions.return_,
+            "reject": transitions.reject,
+        }[form.cleaned_data["action"]]
+        try:
+            action(
+                actor=request.user,
+                application=app,
+                opinion=form.cleaned_data["opinion"],
+                seen_version=form.cleaned_data["version"],
+                request=request,
+            )
+        except ServiceError as exc:
+            form.add_error("opinion" if exc.field == "opinion" else None, exc.message)
+        else:
+            messages.success(request, _("已保存审核结果：%(no)s。") % {"no": app.number})
+            return redirect("review:applications")
+    return render(
+        request,
+        "review/application_review.html",
+        {
+            "app": app,
+            "form": form,
+            "can_act": can_act,
+            "values": selectors.display_values(app),
+            "attachments": selectors.attachments_of(app),
+            "events": selectors.timeline(app),
+            "stages": selectors.stage_track(app),
+            "checks": rules.precheck(app),
+            "profile": selectors.profile_for_review(app),
+            "upgrade": rules.ordinal(app.upgrade_number),
+        },
+    )

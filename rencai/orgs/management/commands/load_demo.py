@@ -1,12 +1,15 @@
 """Create (or refresh) the demo city: one city with three districts, their authorities,
 approved employers (one labour-dispatch company) and one account per persona."""
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from rencai.accounts.models import User
 from rencai.identity import credit_code_check_char, resident_id_check_digit
 from rencai.orgs.models import Authority, Employer, Membership, Region
+from rencai.profiles.demo import load_demo_lists
+from rencai.programs.loader import load_pack
 
 PASSWORD = "Rencai@Demo2026"
 
@@ -67,7 +70,7 @@ class Command(BaseCommand):
                 defaults={
                     "name": name,
                     "kind": kind,
-                    "district": districts[district_code],
+                    "district": districts.get(district_code, city),
                     "contact_name": contact,
                     "phone": phone,
                     "status": Employer.Status.APPROVED,
@@ -169,8 +172,49 @@ class Command(BaseCommand):
         )
         rows.append(("系统管理员 system admin (/admin/)", "admin", "13800000006"))
 
+        # INDUSTRY (F43): a park office with a park enterprise, a city-level enterprise,
+        # and a reviewer at the city expert centre.
+        park = authority(city, Authority.Kind.PARK_OFFICE, "示范市高新技术产业园区管理委员会")
+        expert_centre = Authority.objects.get(region=city, kind=Authority.Kind.EXPERT_CENTRE)
+        employer(  # a city-level enterprise (市直属企业): its district is the city itself
+            "91990100MA0000005",
+            "示范市新能源集团有限公司",
+            Employer.Kind.ENTERPRISE,
+            "990100",
+            "孙经理",
+            "13800000015",
+        )
+        park_firm = employer(
+            "91990102MA0000006",
+            "示范高新区智能装备有限公司",
+            Employer.Kind.ENTERPRISE,
+            "990102",
+            "钱经理",
+            "13800000016",
+        )
+        Employer.objects.filter(pk=park_firm.pk).update(park=park)
+        expert = account("expert_reviewer", User.Kind.STAFF, "郑专家", "13800000007")
+        Membership.objects.get_or_create(
+            user=expert, authority=expert_centre, role=Membership.Role.REVIEWER
+        )
+        rows.append(("专家服务中心审核员 expert-centre reviewer", "expert_reviewer", "13800000007"))
+        park_reviewer = account("park_reviewer", User.Kind.STAFF, "冯审核", "13800000008")
+        Membership.objects.get_or_create(
+            user=park_reviewer, authority=park, role=Membership.Role.REVIEWER
+        )
+        rows.append(("园区审核员 park reviewer", "park_reviewer", "13800000008"))
+
+        schools, qualifications = load_demo_lists()
+        for pack in ("city.yaml", "industry.yaml"):
+            report = load_pack(settings.BASE_DIR / "policies" / pack)
+            self.stdout.write(
+                f"Policy pack {pack}: {len(report.created)} new, {len(report.updated)} updated, "
+                f"{len(report.unchanged)} unchanged programs"
+            )
+
         self.stdout.write(
             self.style.SUCCESS(f"Demo city 示范市 loaded. Accounts (password for all: {PASSWORD}):")
         )
         for label, login, phone in rows:
             self.stdout.write(f"  {label:<40} login: {login:<22} phone: {phone}")
+        self.stdout.write(f"  Lists: {schools} schools, {qualifications} vocational qualifications")

@@ -1,0 +1,168 @@
+"""The application form, built from the program's definition (B1). Drafts may be saved
+half-filled: required fields are marked and checked at submission by the pre-check, but
+what is typed must have the right shape (a month is a month) to be kept."""
+
+import datetime
+from decimal import Decimal
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from rencai.programs import months as m
+
+
+class MonthInput(forms.TextInput):
+    input_type = "month"
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+def _month_field(spec):
+    def validate(value):
+        if value:
+            try:
+                m.parse_month(value)
+            except ValueError:
+                raise forms.ValidationError(_("请按“年-月”填写，例如 2024-03。")) from None
+
+    return forms.CharField(
+        max_length=7,
+        validators=[validate],
+        widget=MonthInput(attrs={"placeholder": "2024-03"}),
+    )
+
+
+def build_field(spec: dict) -> forms.Field:
+    kind = spec["type"]
+    if kind == "text":
+        field = forms.CharField(max_length=200)
+    elif kind == "textarea":
+        field = forms.CharField(max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
+    elif kind == "integer":
+        field = forms.IntegerField(min_value=spec.get("min"), max_value=spec.get("max"))
+    elif kind == "decimal":
+        field = forms.DecimalField(
+            max_digits=12,
+            decimal_places=2,
+            min_value=Decimal(str(spec["min"])) if "min" in spec else None,
+            max_value=Decimal(str(spec["max"])) if "max" in spec else None,
+        )
+    elif kind == "date":
+        field = forms.DateField(widget=DateInput())
+    elif kind == "month":
+        field = _month_field(spec)
+    elif kind == "choice":
+        field = forms.ChoiceField(choices=[("", "—")] + [(c, c) for c in spec["choices"]])
+    else:  # bool
+        field = forms.BooleanField()
+    field.required = False
+    field.label = spec["label"]
+    field.help_text = spec.get("help", "")
+    field.marked_required = spec["required"]
+    return field
+
+
+class ApplicationForm(forms.Form):
+    def __init__(self, definition: dict, *args, materials_of_owner=(), attached=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.definition = definition
+        for spec in definition["fields"]:
+            self.fields[spec["code"]] = build_field(spec)
+        attached = attached or {}
+        by_type: dict[str, list] = {}
+        for material in materials_of_owner:
+            by_type.setdefault(material.material_type, []).append(material)
+        self.material_specs = []
+        for spec in definition["materials"]:
+            name = f"material_{spec['type']}"
+            options = by_type.get(spec["type"], [])
+            field = forms.MultipleChoiceField(
+                label=spec["label"],
+                required=False,
+                choices=[(str(x.pk), x.original_name) for x in options],
+                widget=forms.CheckboxSelectMultiple,
+                help_text=spec.get("help", ""),
+            )
+            field.marked_required = spec["required"]
+            field.material_type = spec["type"]
+            self.fields[name] = field
+            self.initial.setdefault(name, [str(pk) for pk in attached.get(spec["type"], [])])
+            self.material_specs.append((spec, name, options))
+
+    def field_specs(self):
+        return [self[spec["code"]] for spec in self.definition["fields"]]
+
+    def material_fields(self):
+        return [(spec, self[name], options) for spec, name, options in self.material_specs]
+
+    def clean(self):
+        data = super().clean()
+        period = self.definition.get("period")
+        if period:
+            start, end = data.get(period["start"]), data.get(period["end"])
+            if start and end and m.parse_month(end) < m.parse_month(start):
+                self.add_error(period["end"], _("申请结束时间不能早于开始时间。"))
+            deducted_code, explanation_code = period.get("deducted"), period.get("explanation")
+            if deducted_code and explanation_code and data.get(deducted_code):
+                text = (data.get(explanation_code) or "").strip()
+                if not text or text == "无":
+                    self.add_error(
+                        explanation_code, _("扣减月数不为0时，请在情况说明中写明具体情况。")
+                    )
+        return data
+
+    def to_data(self) -> dict:
+        """The cleaned values as JSON: dates ISO, decimals as text, empty as missing."""
+        out = {}
+        for spec in self.definition["fields"]:
+            value = self.cleaned_data.get(spec["code"])
+            if value in (None, "") or (spec["type"] == "bool" and value is False):
+                continue
+            if isinstance(value, datetime.date):
+                value = value.isoformat()
+            elif isinstance(value, Decimal):
+                value = str(value)
+            out[spec["code"]] = value
+        return out
+
+    def to_materials(self) -> dict[str, list[int]]:
+        return {
+            spec["type"]: [int(pk) for pk in self.cleaned_data.get(name) or []]
+            for spec, name, _options in self.material_specs
+        }
+
+
+def initial_from(definition: dict, data: dict) -> dict:
+    initial = {}
+    for spec in definition["fields"]:
+        if spec["code"] in data:
+            initial[spec["code"]] = data[spec["code"]]
+        elif "default" in spec:
+            initial[spec["code"]] = spec["default"]
+    return initial
+
+
+class CommitmentForm(forms.Form):
+    commitment = forms.BooleanField(required=False)
+
+
+class ReviewActionForm(forms.Form):
+    ACTIONS = [
+        ("approve", _("审核通过")),
+        ("return", _("回退（退回申请人修改）")),
+        ("reject", _("审核不通过")),
+    ]
+    action = forms.ChoiceField(label=_("审核结果"), choices=ACTIONS, widget=forms.RadioSelect)
+    opinion = forms.CharField(
+        label=_("审核意见"),
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("回退和不通过时必须填写原因，申请人会看到。"),
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput)

@@ -1,0 +1,217 @@
+"""Applications and their history. Every change of state is made by
+``rencai.applications.transitions`` and leaves an ``ApplicationEvent`` (F36); every save
+of the filled form leaves an ``ApplicationVersion`` (F35), so modified and deleted
+versions stay readable."""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from rencai.orgs.models import Authority, Employer
+from rencai.programs.models import Program, ProgramVersion
+
+# What each event's action is called in the timeline, the PDF and the history.
+ACTION_NAMES = {
+    "create": _("新建暂存"),
+    "reapply": _("重新申请"),
+    "delete": _("删除暂存"),
+    "submit": _("提交"),
+    "resubmit": _("修改后重新提交"),
+    "withdraw": _("撤回"),
+    "approve": _("审核通过"),
+    "return": _("回退"),
+    "reject": _("审核不通过"),
+}
+VERSION_REASONS = {
+    "created": _("新建"),
+    "saved": _("修改"),
+    "submitted": _("提交"),
+    "deleted": _("删除"),
+}
+
+
+class Application(models.Model):
+    class State(models.TextChoices):
+        DRAFT = "draft", _("暂存")
+        SUBMITTED = "submitted", _("已提交")
+        IN_REVIEW = "in_review", _("审核中")
+        RETURNED = "returned", _("已回退")
+        APPROVED = "approved", _("审核通过")
+        REJECTED = "rejected", _("审核不通过")
+
+    class ClaimKind(models.TextChoices):
+        NEW = "new", _("新申请")
+        RENEWAL = "renewal", _("续申请")
+
+    number = models.CharField(_("申报编号"), max_length=20, unique=True, null=True, blank=True)
+    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="applications")
+    program_version = models.ForeignKey(ProgramVersion, on_delete=models.PROTECT, related_name="+")
+    applicant = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="applications"
+    )
+    employer = models.ForeignKey(
+        Employer,
+        verbose_name=_("申报单位"),
+        on_delete=models.PROTECT,
+        related_name="applications",
+        null=True,
+        blank=True,
+    )
+    state = models.CharField(
+        _("状态"), max_length=12, choices=State.choices, default=State.DRAFT, db_index=True
+    )
+    chain = models.PositiveSmallIntegerField(_("审核流程"), default=0)
+    stage = models.PositiveSmallIntegerField(_("当前环节"), default=0)
+    # Who acts at the current stage: exactly one of these while submitted / in review.
+    stage_employer = models.ForeignKey(
+        Employer, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    stage_authority = models.ForeignKey(
+        Authority, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    returned_from_stage = models.PositiveSmallIntegerField(null=True, blank=True)
+    data = models.JSONField(_("填报内容"), default=dict)
+    commitment_accepted_at = models.DateTimeField(null=True, blank=True)
+    period_start = models.DateField(_("申请开始月份"), null=True, blank=True)
+    period_end = models.DateField(_("申请结束月份"), null=True, blank=True)
+    months = models.PositiveIntegerField(_("申请月数"), null=True, blank=True)
+    amount = models.DecimalField(
+        _("申请金额（元）"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    claim_kind = models.CharField(
+        _("申请类型"), max_length=10, choices=ClaimKind.choices, blank=True
+    )
+    upgrade_number = models.PositiveSmallIntegerField(_("第几次提升"), null=True, blank=True)
+    last_opinion = models.TextField(_("最近审核意见"), blank=True)
+    previous = models.ForeignKey(
+        "self",
+        verbose_name=_("原申请"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reapplications",
+    )
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+    submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True)
+    decided_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
+    deleted_at = models.DateTimeField(_("删除时间"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("申报")
+        verbose_name_plural = _("申报")
+        indexes = [
+            models.Index(fields=["applicant", "program", "state"]),
+            models.Index(fields=["stage_authority", "state", "id"]),
+            models.Index(fields=["stage_employer", "state", "id"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(state__in=["submitted", "in_review"])
+                | models.Q(stage_employer__isnull=False, stage_authority__isnull=True)
+                | models.Q(stage_employer__isnull=True, stage_authority__isnull=False),
+                name="application_one_actor_while_in_review",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.number or _('草稿')} {self.program.name}"
+
+    @property
+    def definition(self) -> dict:
+        return self.program_version.definition
+
+    @property
+    def stages(self) -> list[dict]:
+        return self.definition["chains"][self.chain]["stages"]
+
+    @property
+    def current_stage(self) -> dict | None:
+        if self.state in (self.State.SUBMITTED, self.State.IN_REVIEW):
+            return self.stages[self.stage]
+        return None
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in (self.State.SUBMITTED, self.State.IN_REVIEW)
+
+
+class ApplicationEvent(models.Model):
+    """One transition (F36): who, in which role and organisation, from and to, opinion."""
+
+    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="events")
+    action = models.CharField(_("操作"), max_length=20)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    actor_name = models.CharField(_("办理人"), max_length=100)
+    role = models.CharField(_("角色"), max_length=50, blank=True)
+    organisation = models.CharField(_("单位/部门"), max_length=100, blank=True)
+    # The organisation the actor acted for, so it keeps seeing what it handled.
+    actor_org_employer = models.ForeignKey(
+        Employer, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    actor_org_authority = models.ForeignKey(
+        Authority, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    stage_name = models.CharField(_("环节"), max_length=60, blank=True)
+    from_state = models.CharField(max_length=12, blank=True)
+    to_state = models.CharField(max_length=12)
+    from_stage = models.PositiveSmallIntegerField(null=True, blank=True)
+    to_stage = models.PositiveSmallIntegerField(null=True, blank=True)
+    opinion = models.TextField(_("意见"), blank=True)
+    at = models.DateTimeField(_("时间"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["application", "id"]
+        verbose_name = _("办理记录")
+        verbose_name_plural = _("办理记录")
+
+    def __str__(self):
+        return f"{self.application_id} {self.action}"
+
+
+class ApplicationVersion(models.Model):
+    """A snapshot of the filled form at every save, submit and delete (F35)."""
+
+    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="versions")
+    number = models.PositiveIntegerField()
+    reason = models.CharField(_("原因"), max_length=20)
+    data = models.JSONField()
+    materials = models.JSONField(default=list)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["application", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application", "number"], name="application_version_unique"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.application_id} v{self.number}"
+
+
+class ApplicationMaterial(models.Model):
+    """A material of the applicant's attached to an application for one material type."""
+
+    application = models.ForeignKey(
+        Application, on_delete=models.CASCADE, related_name="attachments"
+    )
+    material_type = models.CharField(max_length=60)
+    material = models.ForeignKey(
+        "profiles.Material", on_delete=models.PROTECT, related_name="attachments"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application", "material"], name="application_material_unique"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.application_id} {self.material_type}"

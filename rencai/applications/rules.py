@@ -1,0 +1,349 @@
+"""Eligibility rules and amounts (F19, F20, F25, B2). ``precheck`` runs every rule of the
+program against an application and returns each result with a reason in plain Chinese;
+submission refuses when any rule fails. Amount, months, claim kind and the n-th upgrade
+are computed here and nowhere else."""
+
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from rencai.applications.models import Application
+from rencai.programs import months as m
+
+EDUCATION_NAMES = {
+    "college": "大专",
+    "bachelor": "本科",
+    "master": "硕士研究生",
+    "doctor": "博士研究生",
+}
+EDUCATION_RANK = {"college": 1, "bachelor": 2, "master": 3, "doctor": 4}
+# States whose claimed months count against overlap, caps and claim counts: everything
+# filed and not refused. Drafts and rejections do not count.
+COUNTING_STATES = [
+    Application.State.SUBMITTED,
+    Application.State.IN_REVIEW,
+    Application.State.RETURNED,
+    Application.State.APPROVED,
+]
+ORDINALS = {1: "第一次", 2: "第二次", 3: "第三次"}
+
+
+@dataclass
+class RuleResult:
+    code: str
+    name: str
+    ok: bool
+    reason: str
+
+
+@dataclass
+class Period:
+    start: int
+    end: int
+    deducted: int
+    months: int
+    explanation: str
+
+
+def period_of(definition: dict, data: dict) -> Period | None:
+    """The claimed period from the filled form, or None when the program has none or the
+    months are not filled in yet. Raises ValueError for a malformed month."""
+    spec = definition.get("period")
+    if not spec:
+        return None
+    start_raw, end_raw = data.get(spec["start"]), data.get(spec["end"])
+    if not start_raw or not end_raw:
+        return None
+    start, end = m.parse_month(start_raw), m.parse_month(end_raw)
+    deducted = int(data.get(spec["deducted"]) or 0) if spec.get("deducted") else 0
+    explanation = (data.get(spec["explanation"]) or "").strip() if spec.get("explanation") else ""
+    months = m.claimed_months(start, end, deducted, inclusive=spec.get("inclusive", True))
+    return Period(start, end, deducted, months, explanation)
+
+
+def highest_education(user) -> str | None:
+    from rencai.profiles.models import Education
+
+    levels = Education.objects.filter(owner=user).values_list("level", flat=True)
+    ranked = sorted(levels, key=lambda lv: EDUCATION_RANK.get(lv, 0))
+    return ranked[-1] if ranked else None
+
+
+def _others(app: Application):
+    return (
+        Application.objects.filter(
+            applicant_id=app.applicant_id,
+            program_id=app.program_id,
+            state__in=COUNTING_STATES,
+            deleted_at__isnull=True,
+        )
+        .exclude(pk=app.pk)
+        .order_by("id")
+    )
+
+
+def claim_kind_of(app: Application) -> str:
+    """New claim or renewal (F25): a renewal when an approved claim of the program exists."""
+    approved = _others(app).filter(state=Application.State.APPROVED).exists()
+    return Application.ClaimKind.RENEWAL if approved else Application.ClaimKind.NEW
+
+
+def upgrade_number_of(app: Application) -> int:
+    """First, second, … upgrade (F20), from the person's approved applications."""
+    return _others(app).filter(state=Application.State.APPROVED).count() + 1
+
+
+def amount_of(app: Application, period: Period | None, education: str | None) -> Decimal | None:
+    amount = _amount(app, period, education)
+    return amount.quantize(Decimal("0.01")) if amount is not None else None
+
+
+def _amount(app: Application, period: Period | None, education: str | None) -> Decimal | None:
+    spec = app.definition.get("amount") or {"kind": "none"}
+    kind = spec["kind"]
+    if kind == "fixed":
+        return Decimal(spec["amount"])
+    if period is None or period.months <= 0:
+        return None
+    if kind == "per_month":
+        return Decimal(spec["standard"]) * period.months
+    if kind == "by_education":
+        per_month = spec["per_month"].get(education or "")
+        return Decimal(per_month) * period.months if per_month is not None else None
+    return None
+
+
+def window_open(definition: dict, today: datetime.date) -> tuple[bool, str]:
+    opening = definition.get("opening") or {"always": True}
+    if opening.get("always", True):
+        return True, _("常年受理。")
+    md = today.strftime("%m-%d")
+    for w in opening["windows"]:
+        inside = (
+            w["start"] <= md <= w["end"]
+            if w["start"] <= w["end"]
+            else (md >= w["start"] or md <= w["end"])
+        )
+        if inside:
+            return True, _("当前在受理时间内（每年 %(s)s 至 %(e)s）。") % {
+                "s": w["start"],
+                "e": w["end"],
+            }
+    spans = "、".join(f"{w['start']} 至 {w['end']}" for w in opening["windows"])
+    return False, _("当前不在受理时间内。受理时间：每年 %(spans)s。") % {"spans": spans}
+
+
+def precheck(app: Application, *, today: datetime.date | None = None) -> list[RuleResult]:
+    """Every rule with its result and a reason (B2)."""
+    today = today or timezone.localdate()
+    definition = app.definition
+    applicant = app.applicant
+    results: list[RuleResult] = []
+
+    def add(code, name, ok, reason):
+        results.append(RuleResult(code, name, ok, reason))
+
+    ok, reason = window_open(definition, today)
+    add("opening", _("受理时间"), ok, reason)
+
+    if applicant.is_person:
+        approved = applicant.registration_status == "approved"
+        add(
+            "registration",
+            _("注册审核"),
+            approved,
+            _("注册已通过单位审核。") if approved else _("注册尚未通过单位审核。"),
+        )
+    else:
+        ok = app.employer is not None and app.employer.is_approved
+        add(
+            "registration",
+            _("单位注册审核"),
+            ok,
+            _("单位注册已通过审核。") if ok else _("单位注册尚未通过区县人社部门审核。"),
+        )
+
+    missing = [
+        f["label"]
+        for f in definition["fields"]
+        if f["required"] and app.data.get(f["code"]) in (None, "")
+    ]
+    add(
+        "fields",
+        _("必填内容"),
+        not missing,
+        _("必填内容已填写完整。")
+        if not missing
+        else _("以下内容未填写：%(f)s。") % {"f": "、".join(missing)},
+    )
+
+    try:
+        period = period_of(definition, app.data)
+    except ValueError:
+        period = None
+        add("period", _("申请月数"), False, _("申请起止月份格式不正确，应为“年-月”。"))
+    if definition.get("period") and period is not None:
+        if period.end < period.start:
+            add("period", _("申请月数"), False, _("申请结束时间早于开始时间。"))
+        elif period.months <= 0:
+            add(
+                "period",
+                _("申请月数"),
+                False,
+                _("申请月数 = %(span)d − 扣减月数 %(d)d = %(n)d，须大于0。")
+                % {
+                    "span": period.months + period.deducted,
+                    "d": period.deducted,
+                    "n": period.months,
+                },
+            )
+        else:
+            add(
+                "period",
+                _("申请月数"),
+                True,
+                _("申请月数 = %(span)d − 扣减月数 %(d)d = %(n)d 个月。")
+                % {
+                    "span": period.months + period.deducted,
+                    "d": period.deducted,
+                    "n": period.months,
+                },
+            )
+        if period.deducted:
+            explained = bool(period.explanation) and period.explanation != "无"
+            add(
+                "explanation",
+                _("情况说明"),
+                explained,
+                _("已说明扣减原因。")
+                if explained
+                else _("扣减月数不为0，请在“情况说明”中写明具体情况。"),
+            )
+
+    education = highest_education(applicant) if applicant.is_person else None
+    for rule in definition["rules"]:
+        results.append(_run_rule(rule, app, period, education))
+    return results
+
+
+def _run_rule(rule: dict, app: Application, period: Period | None, education) -> RuleResult:
+    kind = rule["kind"]
+    applicant = app.applicant
+    if kind == "profile_required":
+        from rencai.profiles.models import Education, Profile
+
+        has_profile = Profile.objects.filter(user=applicant).exists()
+        has_education = Education.objects.filter(owner=applicant).exists()
+        ok = has_profile and has_education
+        return RuleResult(
+            kind,
+            _("基本信息"),
+            ok,
+            _("基本信息和学历信息已填写。")
+            if ok
+            else _("请先在“个人情况”中填写基本信息和学历信息。"),
+        )
+    if kind == "employer_required":
+        employer = app.employer
+        ok = employer is not None and employer.is_approved
+        return RuleResult(
+            kind,
+            _("所在单位"),
+            ok,
+            _("所在单位“%(e)s”已通过审核。") % {"e": employer.name}
+            if ok
+            else _("所在单位尚未通过区县人社部门审核，暂不能申报。"),
+        )
+    if kind == "education_at_least":
+        need = rule["level"]
+        ok = education is not None and EDUCATION_RANK[education] >= EDUCATION_RANK[need]
+        have = EDUCATION_NAMES.get(education, _("未填写"))
+        return RuleResult(
+            kind,
+            _("学历要求"),
+            ok,
+            _("最高学历为%(have)s，要求%(need)s及以上。")
+            % {"have": have, "need": EDUCATION_NAMES[need]},
+        )
+    if kind == "qualification_required":
+        from rencai.profiles.models import HeldQualification
+
+        ok = HeldQualification.objects.filter(owner=applicant).exists()
+        return RuleResult(
+            kind,
+            _("职业资格"),
+            ok,
+            _("已填写职业资格。") if ok else _("请先在“职业资格”中填写所取得的职业资格证书。"),
+        )
+    if kind == "no_overlap":
+        if period is None:
+            return RuleResult(kind, _("月份不重复"), False, _("请先填写申请起止月份。"))
+        clashes = []
+        for other in _others(app).filter(period_start__isnull=False):
+            o = (
+                m.parse_month(other.period_start.strftime("%Y-%m")),
+                m.parse_month(other.period_end.strftime("%Y-%m")),
+            )
+            if m.overlaps((period.start, period.end), o):
+                clashes.append(
+                    _("%(n)s（%(s)s 至 %(e)s，%(st)s）")
+                    % {
+                        "n": other.number or "",
+                        "s": m.month_label(o[0]),
+                        "e": m.month_label(o[1]),
+                        "st": other.get_state_display(),
+                    }
+                )
+        ok = not clashes
+        return RuleResult(
+            kind,
+            _("月份不重复"),
+            ok,
+            _("申请月份与以往申请不重复。")
+            if ok
+            else _("申请月份与以下申请重复：%(c)s。") % {"c": "；".join(clashes)},
+        )
+    if kind == "lifetime_cap_months":
+        cap = rule["months"]
+        used = sum(o.months or 0 for o in _others(app))
+        mine = period.months if period else 0
+        ok = used + mine <= cap
+        return RuleResult(
+            kind,
+            _("累计月数上限"),
+            ok,
+            _("累计可申请%(cap)d个月，已申请%(used)d个月，本次%(mine)d个月。")
+            % {"cap": cap, "used": used, "mine": mine},
+        )
+    if kind == "max_claims":
+        cap = rule["count"]
+        used = _others(app).count()
+        ok = used < cap
+        return RuleResult(
+            kind,
+            _("申请次数"),
+            ok,
+            _("本项目每人最多申请%(cap)d次，已申请%(used)d次。") % {"cap": cap, "used": used},
+        )
+    if kind == "materials_required":
+        attached = set(app.attachments.values_list("material_type", flat=True))
+        missing = [
+            mt["label"]
+            for mt in app.definition["materials"]
+            if mt["required"] and mt["type"] not in attached
+        ]
+        ok = not missing
+        return RuleResult(
+            kind,
+            _("申报材料"),
+            ok,
+            _("必需材料已上传。") if ok else _("缺少材料：%(m)s。") % {"m": "、".join(missing)},
+        )
+    raise ValueError(f"unknown rule {kind}")  # the pack schema prevents this
+
+
+def ordinal(n: int | None) -> str:
+    return ORDINALS.get(n or 0, f"第{n}次") if n else ""

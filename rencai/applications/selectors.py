@@ -1,0 +1,179 @@
+"""Reads for the application pages, the staff pages and the PDF. Each list is a bounded
+number of queries whatever the number of rows (select_related / prefetch)."""
+
+from collections import OrderedDict
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from rencai.applications import rules
+from rencai.applications.models import ACTION_NAMES, Application, ApplicationEvent
+from rencai.programs.models import Program
+
+S = Application.State
+
+
+def programs_by_category(kind: str) -> list[tuple[str, list[Program]]]:
+    groups: OrderedDict[str, list[Program]] = OrderedDict()
+    for program in (
+        Program.objects.filter(active=True, applicant_kind=kind, current_version__isnull=False)
+        .select_related("current_version", "pack")
+        .order_by("pack__code", "order")
+    ):
+        groups.setdefault(program.category_name, []).append(program)
+    return list(groups.items())
+
+
+def open_application_by_program(user) -> dict[int, Application]:
+    """The latest not-deleted application per program, for the entry page's buttons."""
+    latest: dict[int, Application] = {}
+    for app in Application.objects.filter(applicant=user, deleted_at__isnull=True).order_by("id"):
+        latest[app.program_id] = app
+    return latest
+
+
+def applications_of(user):
+    return (
+        Application.objects.filter(applicant=user, deleted_at__isnull=True)
+        .select_related("program", "stage_authority", "stage_employer", "program_version")
+        .order_by("-id")
+    )
+
+
+def materials_of(user):
+    from rencai.profiles.models import Material
+
+    return list(Material.objects.filter(owner=user).order_by("material_type", "-id"))
+
+
+def attached_by_type(app) -> dict[str, list[int]]:
+    out: dict[str, list[int]] = {}
+    for material_type, material_id in app.attachments.values_list("material_type", "material_id"):
+        out.setdefault(material_type, []).append(material_id)
+    return out
+
+
+def attachments_of(app) -> list[tuple[dict, list]]:
+    links = list(app.attachments.select_related("material"))
+    out = []
+    for spec in app.definition["materials"]:
+        out.append((spec, [link.material for link in links if link.material_type == spec["type"]]))
+    return out
+
+
+def display_values(app) -> list[tuple[str, str]]:
+    rows = []
+    for spec in app.definition["fields"]:
+        value = app.data.get(spec["code"], "")
+        if spec["type"] == "bool":
+            value = _("是") if value else _("否")
+        rows.append((spec["label"], str(value) if value not in (None, "") else "—"))
+    return rows
+
+
+def timeline(app) -> list[ApplicationEvent]:
+    return list(app.events.order_by("id"))
+
+
+def stage_track(app) -> list[dict]:
+    """The chain as steps with done / current / waiting, for the process view (F36)."""
+    if app.state == S.DRAFT and not app.submitted_at:
+        return []
+    stages = app.stages
+    out = []
+    for index, stage in enumerate(stages):
+        if app.state == S.APPROVED or (app.is_open and index < app.stage):
+            status = "done"
+        elif app.is_open and index == app.stage:
+            status = "current"
+        elif app.state in (S.RETURNED, S.REJECTED) and index < (
+            app.returned_from_stage if app.returned_from_stage is not None else app.stage
+        ):
+            status = "done"
+        elif app.state in (S.RETURNED, S.REJECTED) and index == (
+            app.returned_from_stage if app.returned_from_stage is not None else app.stage
+        ):
+            status = "stopped"
+        else:
+            status = "waiting"
+        out.append({"name": stage["name"], "status": status})
+    return out
+
+
+def versions_for_display(app) -> list[dict]:
+    specs = app.definition["fields"]
+    out = []
+    previous = None
+    for version in app.versions.order_by("number"):
+        rows = []
+        for spec in specs:
+            value = version.data.get(spec["code"], "")
+            before = previous.data.get(spec["code"], "") if previous else value
+            rows.append({"label": spec["label"], "value": value or "—", "changed": before != value})
+        out.append({"version": version, "rows": rows})
+        previous = version
+    return list(reversed(out))
+
+
+def application_pdf(app) -> bytes:
+    from rencai.applications.pdf import PdfSection, PdfTimelineEntry, render_application_pdf
+
+    applicant = app.applicant
+    basic = [
+        (_("姓名") if applicant.is_person else _("单位联系人"), applicant.real_name),
+        (_("证件号码"), applicant.id_number or applicant.username),
+        (_("手机号码"), applicant.phone or ""),
+        (_("申报单位"), app.employer.name if app.employer else ""),
+    ]
+    if applicant.is_person:
+        education = rules.highest_education(applicant)
+        basic.append((_("最高学历"), rules.EDUCATION_NAMES.get(education, "")))
+    summary = [(_("申报项目"), app.program.name), (_("状态"), app.get_state_display())]
+    if app.months is not None:
+        summary.append((_("申请月数"), str(app.months)))
+    if app.amount is not None:
+        demo = app.definition["amount"].get("demo")
+        summary.append((_("申请金额（元）"), f"{app.amount}" + (_("（示范标准）") if demo else "")))
+    if app.claim_kind:
+        summary.append((_("申请类型"), app.get_claim_kind_display()))
+    if app.upgrade_number:
+        summary.append((_("提升次数"), rules.ordinal(app.upgrade_number)))
+    materials = [
+        (spec["label"], "、".join(m.original_name for m in items) or _("未上传"))
+        for spec, items in attachments_of(app)
+    ]
+    sections = [
+        PdfSection(_("申请人信息"), basic),
+        PdfSection(_("申报信息"), summary + display_values(app)),
+    ]
+    if materials:
+        sections.append(PdfSection(_("申报材料"), materials))
+    if app.definition.get("commitment"):
+        sections.append(PdfSection(_("申报承诺"), [(_("承诺"), app.definition["commitment"])]))
+    entries = [
+        PdfTimelineEntry(
+            when=timezone.localtime(e.at).strftime("%Y-%m-%d %H:%M"),
+            actor=f"{e.actor_name} {e.organisation}".strip(),
+            action=f"{e.stage_name} {ACTION_NAMES.get(e.action, e.action)}".strip(),
+            opinion=e.opinion,
+        )
+        for e in timeline(app)
+    ]
+    from rencai.city import city_setting
+
+    return render_application_pdf(
+        title=_("%(p)s申请表") % {"p": app.program.name},
+        subtitle=f"{city_setting('name')}{city_setting('platform_name')}",
+        number=app.number or _("（暂存，未提交）"),
+        sections=sections,
+        timeline=entries,
+        footer=_("打印时间：%(t)s") % {"t": timezone.localtime().strftime("%Y-%m-%d %H:%M")},
+    )
+
+
+def profile_for_review(app) -> dict | None:
+    if not app.applicant.is_person:
+        return None
+    from rencai.profiles.selectors import profile_summary
+
+    return profile_summary(app.applicant)

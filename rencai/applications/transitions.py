@@ -1,0 +1,617 @@
+"""The application state machine (F30–F32): the one module that changes an application's
+state. Each transition
+
+- checks the actor's right through ``rencai.applications.access`` (refusals are 404s for
+  other people's records, ServiceErrors for a wrong state);
+- runs in one transaction holding a row lock on the application, and compares the
+  version the actor saw, so two reviewers can never both act;
+- appends an ``ApplicationEvent``, writes an audit row and notifies (SMS after commit).
+
+    draft ──submit──▶ submitted ──approve──▶ in_review(k) ──approve…──▶ approved
+      ▲                  │  └─return/reject─┐      │
+      └──withdraw────────┘                  ▼      ▼
+    returned ──resubmit──▶ the returning stage, or the start
+    rejected ──apply again──▶ a new draft linked to it
+"""
+
+import datetime
+
+from django.db import transaction
+from django.http import Http404
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from rencai.applications import access, rules
+from rencai.applications.models import (
+    Application,
+    ApplicationEvent,
+    ApplicationMaterial,
+    ApplicationVersion,
+)
+from rencai.audit.services import audit_record
+from rencai.errors import ServiceError
+from rencai.notifications.services import notify, notify_many
+from rencai.orgs.models import Authority, Membership, Region
+from rencai.programs import months as m
+from rencai.programs.models import Program
+
+S = Application.State
+EDITABLE = (S.DRAFT, S.RETURNED)
+
+
+# --- helpers -------------------------------------------------------------------------
+
+
+def _lock(pk: int) -> Application:
+    app = (
+        Application.objects.select_for_update()
+        .select_related("program", "program_version", "employer", "applicant")
+        .filter(pk=pk)
+        .first()
+    )
+    if app is None:
+        raise Http404
+    return app
+
+
+def _check_version(app: Application, seen_version: int | None) -> None:
+    if seen_version is not None and int(seen_version) != app.version:
+        raise ServiceError(
+            _("该申报已被他人处理或修改，请刷新页面查看最新状态后再操作。"), code="state"
+        )
+
+
+def _event(app, *, action, actor, from_state, from_stage, opinion="", role="", org=None):
+    employer = org if org is not None and org.__class__.__name__ == "Employer" else None
+    authority = org if org is not None and org.__class__.__name__ == "Authority" else None
+    stage_name = ""
+    if from_stage is not None and app.program_version.definition["chains"]:
+        stages = app.stages
+        if 0 <= from_stage < len(stages):
+            stage_name = stages[from_stage]["name"]
+    return ApplicationEvent.objects.create(
+        application=app,
+        action=action,
+        actor=actor,
+        actor_name=getattr(actor, "display_name", "") or str(actor),
+        role=role,
+        organisation=str(org) if org is not None else "",
+        actor_org_employer=employer,
+        actor_org_authority=authority,
+        stage_name=stage_name,
+        from_state=from_state,
+        to_state=app.state,
+        from_stage=from_stage,
+        to_stage=app.stage if app.is_open else None,
+        opinion=opinion,
+    )
+
+
+def _snapshot(app: Application, reason: str) -> None:
+    number = (
+        ApplicationVersion.objects.filter(application=app)
+        .order_by("-number")
+        .values_list("number", flat=True)
+        .first()
+        or 0
+    ) + 1
+    ApplicationVersion.objects.create(
+        application=app,
+        number=number,
+        reason=reason,
+        data=app.data,
+        materials=list(
+            app.attachments.order_by("material_type", "material_id").values(
+                "material_type", "material_id", "material__original_name"
+            )
+        ),
+    )
+
+
+def _save(app: Application) -> None:
+    app.version += 1
+    app.save()
+
+
+def _audit(app, action, actor, request, **extra):
+    audit_record(
+        action=f"application.{action}",
+        actor=actor,
+        obj=app,
+        after={"state": app.state, "stage": app.stage, "number": app.number or "", **extra},
+        request=request,
+    )
+
+
+def _link(app) -> str:
+    return reverse("applications:detail", args=[app.pk])
+
+
+def _staff_link(app) -> str:
+    return reverse("review:application", args=[app.pk])
+
+
+def _tell_applicant(app, title, body):
+    notify(user=app.applicant, title=title, body=body, link=_link(app))
+
+
+def _stage_people(app):
+    """The users who act at the application's current stage."""
+    from rencai.accounts.models import User
+
+    if app.stage_employer_id:
+        roles = [Membership.Role.EMPLOYER_ADMIN, Membership.Role.EMPLOYER_REVIEWER]
+        qs = Membership.objects.filter(employer_id=app.stage_employer_id, role__in=roles)
+    else:
+        qs = Membership.objects.filter(
+            authority_id=app.stage_authority_id, role__in=access.REVIEW_ROLES
+        )
+    return User.objects.filter(pk__in=qs.values("user_id"), is_active=True)
+
+
+def _tell_stage(app):
+    stage = app.current_stage
+    notify_many(
+        users=_stage_people(app),
+        title=_("待审核：%(p)s") % {"p": app.program.name},
+        body=_("%(name)s 的申报 %(no)s 已到“%(stage)s”环节，请及时审核。")
+        % {"name": app.applicant.display_name, "no": app.number, "stage": stage["name"]},
+        link=_staff_link(app),
+    )
+
+
+def choose_chain(definition: dict, employer) -> int:
+    for index, chain in enumerate(definition["chains"]):
+        when = chain["when"]
+        if not when:
+            return index
+        if "employer_level" in when:
+            level = employer.district.level if employer else None
+            if level != when["employer_level"]:
+                continue
+        if "employer_in_park" in when:
+            if bool(employer and employer.park_id) != when["employer_in_park"]:
+                continue
+        return index
+    return len(definition["chains"]) - 1
+
+
+def _city_of(region: Region) -> Region:
+    return region if region.level == Region.Level.CITY or region.parent is None else region.parent
+
+
+def _place_at_stage(app: Application, stage_index: int) -> None:
+    """Point the application at stage k of its chain and resolve who acts there."""
+    stage = app.stages[stage_index]
+    actor = stage["actor"]
+    app.stage = stage_index
+    app.stage_employer = None
+    app.stage_authority = None
+    if actor.get("employer"):
+        if app.employer is None or not app.employer.is_approved:
+            raise ServiceError(_("所在单位尚未通过审核，暂不能提交。"), code="blocked")
+        app.stage_employer = app.employer
+        return
+    employer = app.employer
+    authority = None
+    if employer is not None:
+        if actor["level"] == "park":
+            authority = employer.park if employer.park_id else None
+        else:
+            region = employer.district
+            if actor["level"] == "city":
+                region = _city_of(region)
+            authority = Authority.objects.filter(kind=actor["authority"], region=region).first()
+            if authority is None and actor["level"] == "district":
+                # A city-level employer has no district: its city's authority acts.
+                authority = Authority.objects.filter(
+                    kind=actor["authority"], region=_city_of(region)
+                ).first()
+    if authority is None or (actor["level"] == "park" and authority.kind != actor["authority"]):
+        raise ServiceError(
+            _("本市尚未设置“%(stage)s”环节的审核部门，暂不能提交，请联系管理员。")
+            % {"stage": stage["name"]},
+            code="blocked",
+        )
+    app.stage_authority = authority
+
+
+def _reviewer_org(actor, app):
+    if app.stage_employer_id:
+        return app.stage_employer, Membership.objects.filter(
+            user=actor, employer_id=app.stage_employer_id
+        ).first()
+    return app.stage_authority, Membership.objects.filter(
+        user=actor, authority_id=app.stage_authority_id
+    ).first()
+
+
+def _applicant_employer(actor):
+    if actor.is_person:
+        return actor.employer
+    return actor.own_employer()
+
+
+# --- the applicant's side --------------------------------------------------------------
+
+
+def draft_save(
+    *,
+    actor,
+    program: Program | None = None,
+    application: Application | None = None,
+    data: dict,
+    materials: dict[str, list[int]] | None = None,
+    seen_version: int | None = None,
+    request=None,
+) -> Application:
+    """Create a draft (暂存) or save changes to a draft or a returned application (F30).
+    ``data`` is already cleaned by the program form; ``materials`` maps a material type to
+    the applicant's material ids."""
+    from rencai.profiles.models import Material
+
+    with transaction.atomic():
+        if application is None:
+            if program is None or not program.active or program.current_version is None:
+                raise ServiceError(_("该项目当前不受理申报。"), code="state")
+            if program.applicant_kind != _kind_of(actor):
+                raise Http404
+            app = Application(
+                program=program,
+                program_version=program.current_version,
+                applicant=actor,
+                employer=_applicant_employer(actor),
+                data={},
+            )
+            created = True
+        else:
+            app = _lock(application.pk)
+            if app.applicant_id != actor.pk or app.deleted_at is not None:
+                raise Http404
+            _check_version(app, seen_version)
+            if app.state not in EDITABLE:
+                raise ServiceError(
+                    _("申报已提交，当前状态为“%(s)s”，不能修改。") % {"s": app.get_state_display()},
+                    code="state",
+                )
+            created = False
+            if app.state == S.DRAFT:
+                # A draft follows the person's current employer.
+                app.employer = _applicant_employer(actor)
+        app.data = data
+        _derive(app)
+        _save(app)
+        if materials is not None:
+            types = {mt["type"] for mt in app.definition["materials"]}
+            app.attachments.all().delete()
+            for material_type, ids in materials.items():
+                if material_type not in types:
+                    continue
+                for material in Material.objects.filter(pk__in=ids, owner=actor):
+                    ApplicationMaterial.objects.create(
+                        application=app, material_type=material_type, material=material
+                    )
+        _snapshot(app, "created" if created else "saved")
+        if created:
+            _event(
+                app, action="create", actor=actor, from_state="", from_stage=None, role=_("申请人")
+            )
+        _audit(app, "create" if created else "save", actor, request)
+    return app
+
+
+def _kind_of(actor) -> str:
+    if actor.is_person:
+        return "person"
+    return "agency" if actor.kind == "agency" else "employer"
+
+
+def _derive(app: Application) -> None:
+    """Months, amount, period and claim kind, recomputed from the form at every save."""
+    try:
+        period = rules.period_of(app.definition, app.data)
+    except ValueError:
+        period = None
+    if period is not None and period.end >= period.start:
+        app.period_start = m.month_start(period.start)
+        app.period_end = m.month_start(period.end)
+        app.months = max(period.months, 0)
+    else:
+        app.period_start = app.period_end = app.months = None
+    education = rules.highest_education(app.applicant) if app.applicant.is_person else None
+    app.amount = rules.amount_of(app, period, education)
+    if app.definition.get("claim_kind"):
+        app.claim_kind = rules.claim_kind_of(app)
+    if app.definition.get("upgrades"):
+        app.upgrade_number = rules.upgrade_number_of(app)
+
+
+def draft_delete(*, actor, application: Application, request=None) -> None:
+    with transaction.atomic():
+        app = _lock(application.pk)
+        if app.applicant_id != actor.pk or app.deleted_at is not None:
+            raise Http404
+        if app.state != S.DRAFT:
+            raise ServiceError(_("只有暂存的申报可以删除。"), code="state")
+        _snapshot(app, "deleted")
+        app.deleted_at = timezone.now()
+        _save(app)
+        _event(
+            app, action="delete", actor=actor, from_state=S.DRAFT, from_stage=None, role=_("申请人")
+        )
+        _audit(app, "delete", actor, request)
+
+
+def submit(
+    *,
+    actor,
+    application: Application,
+    commitment_accepted: bool,
+    seen_version: int | None = None,
+    today: datetime.date | None = None,
+    request=None,
+) -> Application:
+    """Submit a draft, or resubmit a returned application (F30, F32)."""
+    with transaction.atomic():
+        app = _lock(application.pk)
+        if app.applicant_id != actor.pk or app.deleted_at is not None:
+            raise Http404
+        _check_version(app, seen_version)
+        if app.state not in EDITABLE:
+            raise ServiceError(
+                _("申报当前状态为“%(s)s”，不能提交。") % {"s": app.get_state_display()},
+                code="state",
+            )
+        if app.definition["commitment"] and not commitment_accepted:
+            raise ServiceError(_("请阅读并勾选申报承诺后再提交。"), field="commitment")
+        _derive(app)
+        failed = [r for r in rules.precheck(app, today=today) if not r.ok]
+        if failed:
+            raise ServiceError(
+                _("暂不能提交：%(r)s") % {"r": "；".join(f"{r.name}：{r.reason}" for r in failed)},
+                code="ineligible",
+            )
+        from_state, resubmitting = app.state, app.state == S.RETURNED
+        if resubmitting and app.definition["resubmit"] == "returning_stage":
+            stage = app.returned_from_stage or 0
+        else:
+            app.chain = choose_chain(app.definition, app.employer)
+            stage = 0
+        _place_at_stage(app, stage)
+        app.state = S.SUBMITTED if stage == 0 else S.IN_REVIEW
+        app.returned_from_stage = None
+        app.commitment_accepted_at = timezone.now()
+        app.submitted_at = timezone.now()
+        _save(app)
+        if not app.number:
+            app.number = f"SB{timezone.localdate():%Y%m%d}{app.pk:06d}"
+            app.save(update_fields=["number"])
+        _snapshot(app, "submitted")
+        _event(
+            app,
+            action="resubmit" if resubmitting else "submit",
+            actor=actor,
+            from_state=from_state,
+            from_stage=None,
+            role=_("申请人"),
+        )
+        _audit(app, "submit", actor, request, amount=str(app.amount or ""))
+        _tell_applicant(
+            app,
+            _("申报已提交"),
+            _("您的%(p)s（%(no)s）已提交，等待“%(stage)s”。")
+            % {"p": app.program.name, "no": app.number, "stage": app.current_stage["name"]},
+        )
+        _tell_stage(app)
+    return app
+
+
+def withdraw(*, actor, application: Application, seen_version=None, request=None) -> Application:
+    """Withdraw (撤回) a submitted application no reviewer has acted on yet (F31)."""
+    with transaction.atomic():
+        app = _lock(application.pk)
+        if app.applicant_id != actor.pk or app.deleted_at is not None:
+            raise Http404
+        _check_version(app, seen_version)
+        if app.state != S.SUBMITTED:
+            raise ServiceError(
+                _("审核已开始，不能撤回。")
+                if app.state == S.IN_REVIEW
+                else _("该申报当前不能撤回。"),
+                code="state",
+            )
+        from_stage = app.stage
+        app.state = S.DRAFT
+        app.stage_employer = app.stage_authority = None
+        _save(app)
+        _event(
+            app,
+            action="withdraw",
+            actor=actor,
+            from_state=S.SUBMITTED,
+            from_stage=from_stage,
+            role=_("申请人"),
+        )
+        _audit(app, "withdraw", actor, request)
+    return app
+
+
+def apply_again(*, actor, application: Application, request=None) -> Application:
+    """After a rejection, "重新申请" starts a new draft linked to the old one (F32)."""
+    with transaction.atomic():
+        old = _lock(application.pk)
+        if old.applicant_id != actor.pk or old.deleted_at is not None:
+            raise Http404
+        if old.state != S.REJECTED:
+            raise ServiceError(_("只有审核不通过的申报可以重新申请。"), code="state")
+        program = old.program
+        if not program.active or program.current_version is None:
+            raise ServiceError(_("该项目当前不受理申报。"), code="state")
+        app = Application.objects.create(
+            program=program,
+            program_version=program.current_version,
+            applicant=actor,
+            employer=_applicant_employer(actor),
+            data=dict(old.data),
+            previous=old,
+        )
+        for link in old.attachments.all():
+            ApplicationMaterial.objects.create(
+                application=app, material_type=link.material_type, material_id=link.material_id
+            )
+        _derive(app)
+        app.save()
+        _snapshot(app, "created")
+        _event(
+            app,
+            action="reapply",
+            actor=actor,
+            from_state="",
+            from_stage=None,
+            role=_("申请人"),
+            opinion=_("由 %(no)s 重新申请") % {"no": old.number},
+        )
+        _audit(app, "reapply", actor, request, previous=old.pk)
+    return app
+
+
+# --- the reviewer's side -----------------------------------------------------------------
+
+
+def _review_prelude(actor, pk, seen_version):
+    app = _lock(pk)
+    if not access.can_view_as_staff(actor, app) and not access.can_act_on(actor, app):
+        raise Http404
+    _check_version(app, seen_version)
+    if not access.can_act_on(actor, app):
+        raise ServiceError(
+            _("该申报已由他人处理，当前状态：%(s)s。") % {"s": app.get_state_display()},
+            code="state",
+        )
+    org, membership = _reviewer_org(actor, app)
+    role = membership.get_role_display() if membership else ""
+    return app, org, role
+
+
+def approve(*, actor, application: Application, opinion: str = "", seen_version=None, request=None):
+    with transaction.atomic():
+        app, org, role = _review_prelude(actor, application.pk, seen_version)
+        from_state, from_stage = app.state, app.stage
+        opinion = (opinion or "").strip() or _("同意")
+        if app.stage + 1 < len(app.stages):
+            _place_at_stage(app, app.stage + 1)
+            app.state = S.IN_REVIEW
+        else:
+            app.state = S.APPROVED
+            app.stage_employer = app.stage_authority = None
+            app.decided_at = timezone.now()
+        app.last_opinion = opinion
+        _save(app)
+        _event(
+            app,
+            action="approve",
+            actor=actor,
+            from_state=from_state,
+            from_stage=from_stage,
+            opinion=opinion,
+            role=role,
+            org=org,
+        )
+        _audit(app, "approve", actor, request, opinion=opinion)
+        if app.state == S.APPROVED:
+            _tell_applicant(
+                app,
+                _("审核通过"),
+                _("您的%(p)s（%(no)s）已审核通过。") % {"p": app.program.name, "no": app.number},
+            )
+        else:
+            _tell_applicant(
+                app,
+                _("审核进度"),
+                _("您的%(p)s（%(no)s）已通过“%(done)s”，进入“%(next)s”。")
+                % {
+                    "p": app.program.name,
+                    "no": app.number,
+                    "done": app.stages[from_stage]["name"],
+                    "next": app.current_stage["name"],
+                },
+            )
+            _tell_stage(app)
+    return app
+
+
+def return_(*, actor, application: Application, opinion: str, seen_version=None, request=None):
+    """Return (回退) with a reason: the applicant edits and resubmits (F32, F43)."""
+    opinion = (opinion or "").strip()
+    if not opinion:
+        raise ServiceError(_("回退时请填写回退原因。"), field="opinion")
+    with transaction.atomic():
+        app, org, role = _review_prelude(actor, application.pk, seen_version)
+        from_state, from_stage = app.state, app.stage
+        app.state = S.RETURNED
+        app.returned_from_stage = from_stage
+        app.stage_employer = app.stage_authority = None
+        app.last_opinion = opinion
+        _save(app)
+        _event(
+            app,
+            action="return",
+            actor=actor,
+            from_state=from_state,
+            from_stage=from_stage,
+            opinion=opinion,
+            role=role,
+            org=org,
+        )
+        _audit(app, "return", actor, request, opinion=opinion)
+        _tell_applicant(
+            app,
+            _("申报被回退"),
+            _("您的%(p)s（%(no)s）被回退，原因：%(o)s。请修改后重新提交。")
+            % {"p": app.program.name, "no": app.number, "o": opinion},
+        )
+    return app
+
+
+def reject(*, actor, application: Application, opinion: str, seen_version=None, request=None):
+    """Reject (不通过): final; the applicant may "apply again" (F32)."""
+    opinion = (opinion or "").strip()
+    if not opinion:
+        raise ServiceError(_("审核不通过时请填写原因。"), field="opinion")
+    with transaction.atomic():
+        app, org, role = _review_prelude(actor, application.pk, seen_version)
+        from_state, from_stage = app.state, app.stage
+        app.state = S.REJECTED
+        app.stage_employer = app.stage_authority = None
+        app.decided_at = timezone.now()
+        app.last_opinion = opinion
+        _save(app)
+        _event(
+            app,
+            action="reject",
+            actor=actor,
+            from_state=from_state,
+            from_stage=from_stage,
+            opinion=opinion,
+            role=role,
+            org=org,
+        )
+        _audit(app, "reject", actor, request, opinion=opinion)
+        _tell_applicant(
+            app,
+            _("审核不通过"),
+            _("您的%(p)s（%(no)s）审核不通过，原因：%(o)s。")
+            % {"p": app.program.name, "no": app.number, "o": opinion},
+        )
+    return app
+
+
+def closure_blocker(user) -> str | None:
+    """F10: an account with an application approved or under review cannot be closed."""
+    busy = Application.objects.filter(
+        applicant=user,
+        deleted_at__isnull=True,
+        state__in=[S.SUBMITTED, S.IN_REVIEW, S.APPROVED],
+    ).exists()
+    return _("存在审核通过或正在审核中的申报") if busy else None

@@ -1,0 +1,310 @@
+"""Applicant pages (F30–F36, F38): business entry by category, the notice, the form,
+my applications, detail with timeline and history, the PDF, messages. Thin: parse, call
+``transitions``, render."""
+
+import time
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from rencai.applications import access, rules, selectors, transitions
+from rencai.applications.forms import ApplicationForm, initial_from
+from rencai.applications.models import Application
+from rencai.errors import ServiceError
+from rencai.notifications.models import Message
+from rencai.notifications.services import message_mark_read
+from rencai.programs.models import Program
+
+S = Application.State
+
+
+def _kind(user) -> str:
+    if user.is_person:
+        return "person"
+    return "agency" if user.kind == "agency" else "employer"
+
+
+@login_required
+def programs(request):
+    """业务申报: programs of the applicant's kind, grouped by category like the manuals."""
+    kind = _kind(request.user)
+    if request.user.kind == "staff":
+        raise Http404
+    groups = selectors.programs_by_category(kind)
+    open_apps = selectors.open_application_by_program(request.user)
+    return render(
+        request,
+        "applications/programs.html",
+        {"groups": groups, "open_apps": open_apps, "menu": "programs"},
+    )
+
+
+def _program_for(user, code) -> Program:
+    program = (
+        Program.objects.select_related("current_version")
+        .filter(code=code, active=True, applicant_kind=_kind(user))
+        .first()
+    )
+    if program is None or program.current_version is None:
+        raise Http404
+    return program
+
+
+def _notice_key(program):
+    return f"notice_opened:{program.code}:{program.current_version_id}"
+
+
+@login_required
+def notice(request, code):
+    """The notice (申请须知), to stay open its minimum time before the form opens (F29)."""
+    program = _program_for(request.user, code)
+    definition = program.definition
+    request.session.setdefault(_notice_key(program), time.time())
+    return render(
+        request,
+        "applications/notice.html",
+        {"program": program, "definition": definition, "menu": "programs"},
+    )
+
+
+@login_required
+def new(request, code):
+    program = _program_for(request.user, code)
+    definition = program.definition
+    opened = request.session.get(_notice_key(program))
+    waited = time.time() - opened if opened else -1
+    if definition["notice"]["text"] and (
+        opened is None or waited < definition["notice"]["min_seconds"]
+    ):
+        messages.warning(request, _("请先阅读申请须知。"))
+        return redirect("applications:notice", code=code)
+    form = ApplicationForm(
+        definition,
+        request.POST or None,
+        initial=initial_from(definition, {}),
+        materials_of_owner=selectors.materials_of(request.user),
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            app = transitions.draft_save(
+                actor=request.user,
+                program=program,
+                data=form.to_data(),
+                materials=form.to_materials(),
+                request=request,
+            )
+        except ServiceError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(request, _("已暂存。可以继续修改，确认无误后提交。"))
+            return redirect("applications:detail", pk=app.pk)
+    return render(
+        request,
+        "applications/form.html",
+        {"program": program, "definition": definition, "form": form, "menu": "programs"},
+    )
+
+
+@login_required
+def detail(request, pk):
+    """One application: status, the reason of a return or rejection, the form (editable
+    while a draft or returned), materials, actions and the timeline."""
+    app = access.own_application(request.user, pk)
+    if app.deleted_at is not None:
+        raise Http404
+    definition = app.definition
+    editable = app.state in transitions.EDITABLE
+    form = None
+    if editable:
+        form = ApplicationForm(
+            definition,
+            request.POST or None,
+            initial=initial_from(definition, app.data),
+            materials_of_owner=selectors.materials_of(request.user),
+            attached=selectors.attached_by_type(app),
+        )
+        if request.method == "POST" and form.is_valid():
+            try:
+                transitions.draft_save(
+                    actor=request.user,
+                    application=app,
+                    data=form.to_data(),
+                    materials=form.to_materials(),
+                    seen_version=request.POST.get("version"),
+                    request=request,
+                )
+            except ServiceError as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            else:
+                if request.POST.get("then") == "check":
+                    return redirect("applications:check", pk=app.pk)
+                messages.success(request, _("已暂存。"))
+                return redirect("applications:detail", pk=app.pk)
+    return render(
+        request,
+        "applications/detail.html",
+        {
+            "app": app,
+            "definition": definition,
+            "form": form,
+            "editable": editable,
+            "values": selectors.display_values(app),
+            "attachments": selectors.attachments_of(app),
+            "events": selectors.timeline(app),
+            "stages": selectors.stage_track(app),
+            "upgrade": rules.ordinal(app.upgrade_number),
+            "menu": "mine",
+        },
+    )
+
+
+@login_required
+def check(request, pk):
+    """The eligibility pre-check (B2) and, when everything passes, the commitment and
+    the submit button."""
+    app = access.own_application(request.user, pk)
+    if app.deleted_at is not None:
+        raise Http404
+    results = rules.precheck(app)
+    return render(
+        request,
+        "applications/check.html",
+        {
+            "app": app,
+            "results": results,
+            "all_ok": all(r.ok for r in results),
+            "can_submit": app.state in transitions.EDITABLE,
+            "menu": "mine",
+        },
+    )
+
+
+def _act(request, pk, action, success):
+    app = access.own_application(request.user, pk)
+    try:
+        result = action(app)
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+        return redirect("applications:detail", pk=pk)
+    messages.success(request, success)
+    return result
+
+
+@login_required
+@require_POST
+def submit(request, pk):
+    app = access.own_application(request.user, pk)
+    try:
+        transitions.submit(
+            actor=request.user,
+            application=app,
+            commitment_accepted=request.POST.get("commitment") == "on",
+            seen_version=request.POST.get("version"),
+            request=request,
+        )
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+        return redirect("applications:check", pk=pk)
+    messages.success(request, _("提交成功。审核进度会以站内消息和短信通知您。"))
+    return redirect("applications:detail", pk=pk)
+
+
+@login_required
+@require_POST
+def withdraw(request, pk):
+    def run(app):
+        transitions.withdraw(
+            actor=request.user,
+            application=app,
+            seen_version=request.POST.get("version"),
+            request=request,
+        )
+        return redirect("applications:detail", pk=pk)
+
+    return _act(request, pk, run, _("已撤回，申报回到暂存状态，可修改后重新提交。"))
+
+
+@login_required
+@require_POST
+def delete(request, pk):
+    def run(app):
+        transitions.draft_delete(actor=request.user, application=app, request=request)
+        return redirect("applications:mine")
+
+    return _act(request, pk, run, _("暂存的申报已删除，删除前的内容保留在申报记录中。"))
+
+
+@login_required
+@require_POST
+def reapply(request, pk):
+    def run(app):
+        new_app = transitions.apply_again(actor=request.user, application=app, request=request)
+        return redirect("applications:detail", pk=new_app.pk)
+
+    return _act(request, pk, run, _("已按原申报内容新建申请，请修改后提交。"))
+
+
+@login_required
+def mine(request):
+    """进度查询: my applications with status and the reason of a return or rejection."""
+    q = (request.GET.get("q") or "").strip()
+    qs = selectors.applications_of(request.user)
+    if q:
+        qs = qs.filter(Q(number__icontains=q) | Q(program__name__icontains=q))
+    page = Paginator(qs, 20).get_page(request.GET.get("page"))
+    return render(request, "applications/mine.html", {"page": page, "q": q, "menu": "mine"})
+
+
+@login_required
+def records(request):
+    """申报记录: every application including deleted drafts, with their versions (F35)."""
+    qs = (
+        Application.objects.filter(applicant=request.user).select_related("program").order_by("-id")
+    )
+    page = Paginator(qs, 20).get_page(request.GET.get("page"))
+    return render(request, "applications/records.html", {"page": page, "menu": "records"})
+
+
+@login_required
+def history(request, pk):
+    app = get_object_or_404(Application, pk=pk, applicant=request.user)
+    return render(
+        request,
+        "applications/history.html",
+        {"app": app, "versions": selectors.versions_for_display(app), "menu": "records"},
+    )
+
+
+@login_required
+def pdf(request, pk):
+    """The filled application form as a PDF to print and sign (F33)."""
+    app = access.application_for_viewer(request.user, pk)
+    content = selectors.application_pdf(app)
+    response = HttpResponse(content, content_type="application/pdf")
+    name = f"{app.number or 'draft-' + str(app.pk)}.pdf"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@login_required
+def inbox(request):
+    qs = Message.objects.filter(user=request.user)
+    page = Paginator(qs, 20).get_page(request.GET.get("page"))
+    return render(request, "applications/inbox.html", {"page": page, "menu": "inbox"})
+
+
+@login_required
+@require_POST
+def inbox_read(request):
+    pk = request.POST.get("pk")
+    message_mark_read(user=request.user, pk=int(pk) if pk and pk.isdigit() else None)
+    nxt = request.POST.get("next") or ""
+    if nxt.startswith("/") and not nxt.startswith("//"):
+        return redirect(nxt)
+    return redirect("applications:inbox")

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ProfilesConfig(AppConfig):
+    name = "rencai.profiles"
+    verbose_name = _("个人情况")

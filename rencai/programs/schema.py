@@ -1,0 +1,403 @@
+"""The policy-pack schema (B1, docs/policy-packs.md). ``validate_pack`` checks a parsed
+YAML document and returns it normalised (defaults filled in); the first problem raises
+``PackError`` naming the file, the path inside it and what is wrong, e.g.
+``policies/city.yaml: programs[2].chain.stages[1].actor: unknown authority kind "hr"``."""
+
+import re
+from decimal import Decimal, InvalidOperation
+
+FIELD_TYPES = {"text", "textarea", "integer", "decimal", "date", "month", "choice", "bool"}
+APPLICANT_KINDS = {"person", "employer", "agency"}
+AUTHORITY_KINDS = {
+    "hr_bureau",
+    "org_department",
+    "finance_bureau",
+    "talent_office",
+    "expert_centre",
+    "park_office",
+}
+AUTHORITY_LEVELS = {"district", "city", "park"}
+EDUCATION_LEVELS = ["college", "bachelor", "master", "doctor"]
+RULE_KINDS = {
+    "profile_required": {},
+    "employer_required": {},
+    "education_at_least": {"level": "education"},
+    "qualification_required": {},
+    "no_overlap": {},
+    "lifetime_cap_months": {"months": "positive_int"},
+    "max_claims": {"count": "positive_int"},
+    "materials_required": {},
+}
+AMOUNT_KINDS = {"none", "fixed", "per_month", "by_education"}
+CITY_KEYS = {
+    "name": str,
+    "platform_name": str,
+    "employer_registration_review": bool,
+    "person_registration_review": bool,
+    "lockout_failures": int,
+    "lockout_contact": str,
+    "help_technical": str,
+    "help_policy": str,
+    "help_mailbox": str,
+}
+CODE = re.compile(r"^[a-z][a-z0-9_]{1,59}$")
+MONTH_DAY = re.compile(r"^(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")
+
+
+class PackError(ValueError):
+    def __init__(self, filename: str, path: str, problem: str):
+        self.filename, self.path, self.problem = filename, path, problem
+        super().__init__(f"{filename}: {path or '(top level)'}: {problem}")
+
+
+class _Checker:
+    def __init__(self, filename: str):
+        self.filename = filename
+
+    def fail(self, path, problem):
+        raise PackError(self.filename, path, problem)
+
+    def mapping(self, value, path, *, required=(), optional=()):
+        if not isinstance(value, dict):
+            self.fail(path, f"must be a mapping, not {type(value).__name__}")
+        allowed = set(required) | set(optional)
+        for key in value:
+            if key not in allowed:
+                self.fail(_join(path, key), f"unknown key (allowed: {', '.join(sorted(allowed))})")
+        for key in required:
+            if key not in value:
+                self.fail(_join(path, key), "is required")
+        return value
+
+    def text(self, value, path, *, allow_empty=False):
+        if not isinstance(value, str) or (not allow_empty and not value.strip()):
+            self.fail(path, "must be a non-empty text")
+        return value.strip()
+
+    def code(self, value, path):
+        if not isinstance(value, str) or not CODE.match(value):
+            self.fail(path, f"must be a code of lower-case letters, digits and _ (got {value!r})")
+        return value
+
+    def positive_int(self, value, path):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            self.fail(path, f"must be a whole number of at least 1 (got {value!r})")
+        return value
+
+    def amount(self, value, path):
+        if isinstance(value, bool):
+            self.fail(path, "must be an amount in yuan")
+        try:
+            amount = Decimal(str(value))
+        except InvalidOperation:
+            self.fail(path, f"must be an amount in yuan (got {value!r})")
+        if amount < 0 or amount != amount.quantize(Decimal("0.01")):
+            self.fail(
+                path, f"must be a non-negative amount with at most 2 decimals (got {value!r})"
+            )
+        return str(amount)
+
+    def items(self, value, path, *, min_items=0):
+        if not isinstance(value, list):
+            self.fail(path, "must be a list")
+        if len(value) < min_items:
+            self.fail(path, f"needs at least {min_items} item(s)")
+        return value
+
+
+def _join(path, key):
+    return f"{path}.{key}" if path else str(key)
+
+
+def validate_pack(data, filename: str) -> dict:
+    c = _Checker(filename)
+    c.mapping(data, "", required=("pack", "name", "programs"), optional=("city", "categories"))
+    pack = {"pack": c.code(data["pack"], "pack"), "name": c.text(data["name"], "name")}
+    city = c.mapping(data.get("city") or {}, "city", optional=tuple(CITY_KEYS))
+    for key, kind in CITY_KEYS.items():
+        if key in city and (
+            not isinstance(city[key], kind) or isinstance(city[key], bool) != (kind is bool)
+        ):
+            c.fail(f"city.{key}", f"must be {'true/false' if kind is bool else kind.__name__}")
+    if "lockout_failures" in city and city["lockout_failures"] < 1:
+        c.fail("city.lockout_failures", "must be at least 1")
+    pack["city"] = dict(city)
+    categories = {}
+    for i, cat in enumerate(c.items(data.get("categories") or [], "categories")):
+        p = f"categories[{i}]"
+        c.mapping(cat, p, required=("code", "name"))
+        code = c.code(cat["code"], f"{p}.code")
+        if code in categories:
+            c.fail(f"{p}.code", f'duplicate category "{code}"')
+        categories[code] = c.text(cat["name"], f"{p}.name")
+    pack["categories"] = [{"code": k, "name": v} for k, v in categories.items()]
+    seen = set()
+    programs = []
+    for i, prog in enumerate(c.items(data["programs"], "programs", min_items=1)):
+        program = _program(c, prog, f"programs[{i}]", categories)
+        if program["code"] in seen:
+            c.fail(f"programs[{i}].code", f'duplicate program "{program["code"]}"')
+        seen.add(program["code"])
+        program["order"] = i
+        programs.append(program)
+    pack["programs"] = programs
+    return pack
+
+
+def _program(c: _Checker, prog, p, categories) -> dict:
+    c.mapping(
+        prog,
+        p,
+        required=("code", "name", "category", "applicant", "chains"),
+        optional=(
+            "opening",
+            "notice",
+            "commitment",
+            "fields",
+            "materials",
+            "period",
+            "rules",
+            "amount",
+            "upgrades",
+            "claim_kind",
+            "resubmit",
+            "summary",
+        ),
+    )
+    out = {"code": c.code(prog["code"], f"{p}.code"), "name": c.text(prog["name"], f"{p}.name")}
+    if prog["category"] not in categories:
+        c.fail(
+            f"{p}.category", f'unknown category "{prog["category"]}" (declare it under categories)'
+        )
+    out["category"] = prog["category"]
+    out["category_name"] = categories[prog["category"]]
+    if prog["applicant"] not in APPLICANT_KINDS:
+        c.fail(f"{p}.applicant", f"must be one of {', '.join(sorted(APPLICANT_KINDS))}")
+    out["applicant"] = prog["applicant"]
+    out["summary"] = c.text(prog.get("summary", ""), f"{p}.summary", allow_empty=True)
+    out["opening"] = _opening(c, prog.get("opening", "always"), f"{p}.opening")
+    notice = c.mapping(prog.get("notice") or {}, f"{p}.notice", optional=("text", "min_seconds"))
+    seconds = notice.get("min_seconds", 0)
+    if isinstance(seconds, bool) or not isinstance(seconds, int) or not 0 <= seconds <= 600:
+        c.fail(f"{p}.notice.min_seconds", "must be a whole number of seconds from 0 to 600")
+    out["notice"] = {
+        "text": c.text(notice.get("text", ""), f"{p}.notice.text", allow_empty=True),
+        "min_seconds": seconds,
+    }
+    out["commitment"] = c.text(prog.get("commitment", ""), f"{p}.commitment", allow_empty=True)
+    out["fields"] = _fields(c, prog.get("fields") or [], f"{p}.fields")
+    field_types = {f["code"]: f["type"] for f in out["fields"]}
+    out["materials"] = _materials(c, prog.get("materials") or [], f"{p}.materials")
+    out["period"] = _period(c, prog.get("period"), f"{p}.period", field_types)
+    out["rules"] = _rules(c, prog.get("rules") or [], f"{p}.rules", out)
+    out["amount"] = _amount(c, prog.get("amount") or {"kind": "none"}, f"{p}.amount", out)
+    upgrades = prog.get("upgrades")
+    if upgrades is not None and not isinstance(upgrades, bool):
+        c.fail(f"{p}.upgrades", "must be true or false")
+    out["upgrades"] = bool(upgrades)
+    claim_kind = prog.get("claim_kind")
+    if claim_kind is not None and not isinstance(claim_kind, bool):
+        c.fail(f"{p}.claim_kind", "must be true or false")
+    out["claim_kind"] = bool(claim_kind)
+    resubmit = prog.get("resubmit", "returning_stage")
+    if resubmit not in ("returning_stage", "start"):
+        c.fail(f"{p}.resubmit", 'must be "returning_stage" or "start"')
+    out["resubmit"] = resubmit
+    out["chains"] = _chains(c, prog["chains"], f"{p}.chains", out["applicant"])
+    return out
+
+
+def _opening(c, value, p):
+    if value == "always":
+        return {"always": True, "windows": []}
+    c.mapping(value, p, required=("windows",))
+    windows = []
+    for i, w in enumerate(c.items(value["windows"], f"{p}.windows", min_items=1)):
+        wp = f"{p}.windows[{i}]"
+        c.mapping(w, wp, required=("start", "end"))
+        for key in ("start", "end"):
+            if not isinstance(w[key], str) or not MONTH_DAY.match(w[key]):
+                c.fail(f"{wp}.{key}", f'must be a month and day like "03-31" (got {w[key]!r})')
+        windows.append({"start": w["start"], "end": w["end"]})
+    return {"always": False, "windows": windows}
+
+
+def _fields(c, fields, p):
+    out, seen = [], set()
+    for i, f in enumerate(c.items(fields, p)):
+        fp = f"{p}[{i}]"
+        c.mapping(
+            f,
+            fp,
+            required=("code", "label", "type"),
+            optional=("required", "default", "min", "max", "choices", "help"),
+        )
+        code = c.code(f["code"], f"{fp}.code")
+        if code in seen:
+            c.fail(f"{fp}.code", f'duplicate field "{code}"')
+        seen.add(code)
+        if f["type"] not in FIELD_TYPES:
+            c.fail(f"{fp}.type", f"must be one of {', '.join(sorted(FIELD_TYPES))}")
+        field = {
+            "code": code,
+            "label": c.text(f["label"], f"{fp}.label"),
+            "type": f["type"],
+            "required": bool(f.get("required", False)),
+            "help": c.text(f.get("help", ""), f"{fp}.help", allow_empty=True),
+        }
+        if "default" in f:
+            field["default"] = f["default"]
+        for key in ("min", "max"):
+            if key in f:
+                if f["type"] not in ("integer", "decimal") or isinstance(f[key], bool):
+                    c.fail(f"{fp}.{key}", "only integer and decimal fields take min/max")
+                field[key] = f[key]
+        if f["type"] == "choice":
+            choices = c.items(f.get("choices"), f"{fp}.choices", min_items=1)
+            field["choices"] = [c.text(ch, f"{fp}.choices[{j}]") for j, ch in enumerate(choices)]
+        elif "choices" in f:
+            c.fail(f"{fp}.choices", "only choice fields take choices")
+        out.append(field)
+    return out
+
+
+def _materials(c, materials, p):
+    out, seen = [], set()
+    for i, m in enumerate(c.items(materials, p)):
+        mp = f"{p}[{i}]"
+        c.mapping(m, mp, required=("type", "label"), optional=("required", "help"))
+        code = c.code(m["type"], f"{mp}.type")
+        if code in seen:
+            c.fail(f"{mp}.type", f'duplicate material "{code}"')
+        seen.add(code)
+        out.append(
+            {
+                "type": code,
+                "label": c.text(m["label"], f"{mp}.label"),
+                "required": bool(m.get("required", False)),
+                "help": c.text(m.get("help", ""), f"{mp}.help", allow_empty=True),
+            }
+        )
+    return out
+
+
+def _period(c, period, p, field_types):
+    if period is None:
+        return None
+    c.mapping(
+        period, p, required=("start", "end"), optional=("deducted", "explanation", "inclusive")
+    )
+    for key, kind in (("start", "month"), ("end", "month"), ("deducted", "integer")):
+        if key in period:
+            code = period[key]
+            if field_types.get(code) != kind:
+                c.fail(f"{p}.{key}", f'must name a {kind} field of this program (got "{code}")')
+    if "explanation" in period and field_types.get(period["explanation"]) not in (
+        "text",
+        "textarea",
+    ):
+        c.fail(f"{p}.explanation", "must name a text field of this program")
+    inclusive = period.get("inclusive", True)
+    if not isinstance(inclusive, bool):
+        c.fail(f"{p}.inclusive", "must be true or false")
+    return {
+        "start": period["start"],
+        "end": period["end"],
+        "deducted": period.get("deducted"),
+        "explanation": period.get("explanation"),
+        "inclusive": inclusive,
+    }
+
+
+def _rules(c, rules, p, program):
+    out = []
+    for i, r in enumerate(c.items(rules, p)):
+        rp = f"{p}[{i}]"
+        if not isinstance(r, dict) or "kind" not in r:
+            c.fail(rp, "must be a mapping with a kind")
+        kind = r["kind"]
+        if kind not in RULE_KINDS:
+            c.fail(f"{rp}.kind", f"unknown rule (known: {', '.join(sorted(RULE_KINDS))})")
+        params = RULE_KINDS[kind]
+        c.mapping(r, rp, required=("kind", *params))
+        rule = {"kind": kind}
+        for key, kind_of in params.items():
+            if kind_of == "positive_int":
+                rule[key] = c.positive_int(r[key], f"{rp}.{key}")
+            elif kind_of == "education":
+                if r[key] not in EDUCATION_LEVELS:
+                    c.fail(f"{rp}.{key}", f"must be one of {', '.join(EDUCATION_LEVELS)}")
+                rule[key] = r[key]
+        if kind in ("no_overlap", "lifetime_cap_months") and program["period"] is None:
+            c.fail(f"{rp}.kind", f'the rule "{kind}" needs the program to have a period')
+        out.append(rule)
+    return out
+
+
+def _amount(c, amount, p, program):
+    c.mapping(amount, p, required=("kind",), optional=("amount", "standard", "per_month", "demo"))
+    kind = amount["kind"]
+    if kind not in AMOUNT_KINDS:
+        c.fail(f"{p}.kind", f"must be one of {', '.join(sorted(AMOUNT_KINDS))}")
+    out = {"kind": kind, "demo": bool(amount.get("demo", False))}
+    if kind == "fixed":
+        out["amount"] = c.amount(amount.get("amount"), f"{p}.amount")
+    elif kind == "per_month":
+        if program["period"] is None:
+            c.fail(f"{p}.kind", '"per_month" needs the program to have a period')
+        out["standard"] = c.amount(amount.get("standard"), f"{p}.standard")
+    elif kind == "by_education":
+        if program["period"] is None:
+            c.fail(f"{p}.kind", '"by_education" needs the program to have a period')
+        table = c.mapping(amount.get("per_month"), f"{p}.per_month", optional=EDUCATION_LEVELS)
+        if not table:
+            c.fail(f"{p}.per_month", "needs at least one education level")
+        out["per_month"] = {k: c.amount(v, f"{p}.per_month.{k}") for k, v in table.items()}
+    return out
+
+
+def _chains(c, chains, p, applicant):
+    out = []
+    for i, chain in enumerate(c.items(chains, p, min_items=1)):
+        cp = f"{p}[{i}]"
+        c.mapping(chain, cp, required=("stages",), optional=("when", "name"))
+        when = c.mapping(
+            chain.get("when") or {}, f"{cp}.when", optional=("employer_level", "employer_in_park")
+        )
+        if "employer_level" in when and when["employer_level"] not in ("city", "district"):
+            c.fail(f"{cp}.when.employer_level", 'must be "city" or "district"')
+        if "employer_in_park" in when and not isinstance(when["employer_in_park"], bool):
+            c.fail(f"{cp}.when.employer_in_park", "must be true or false")
+        if not when and i != len(chains) - 1:
+            c.fail(f"{cp}.when", "only the last chain may have no condition (it is the default)")
+        stages, seen = [], set()
+        for j, s in enumerate(c.items(chain["stages"], f"{cp}.stages", min_items=1)):
+            sp = f"{cp}.stages[{j}]"
+            c.mapping(s, sp, required=("code", "name", "actor"))
+            code = c.code(s["code"], f"{sp}.code")
+            if code in seen:
+                c.fail(f"{sp}.code", f'duplicate stage "{code}"')
+            seen.add(code)
+            actor = s["actor"]
+            if actor == "employer":
+                if applicant != "person":
+                    c.fail(f"{sp}.actor", "an employer stage needs a person as the applicant")
+                resolved = {"employer": True}
+            else:
+                c.mapping(actor, f"{sp}.actor", required=("authority", "level"))
+                if actor["authority"] not in AUTHORITY_KINDS:
+                    c.fail(f"{sp}.actor", f'unknown authority kind "{actor["authority"]}"')
+                if actor["level"] not in AUTHORITY_LEVELS:
+                    c.fail(
+                        f"{sp}.actor.level", f"must be one of {', '.join(sorted(AUTHORITY_LEVELS))}"
+                    )
+                resolved = {"authority": actor["authority"], "level": actor["level"]}
+            stages.append(
+                {"code": code, "name": c.text(s["name"], f"{sp}.name"), "actor": resolved}
+            )
+        out.append({"name": str(chain.get("name", "")), "when": dict(when), "stages": stages})
+    if out[-1]["when"]:
+        c.fail(
+            f"{p}[{len(out) - 1}].when", "the last chain must have no condition (it is the default)"
+        )
+    return out
