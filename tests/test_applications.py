@@ -425,3 +425,46 @@ def test_queue_and_list_pages_use_a_fixed_number_of_queries(city, ready_applican
         submit(living(ready_applicant, f"{year}-01", f"{year}-02"))
     many = (count(queue, city.employer_admin), count(mine, ready_applicant))
     assert many == few
+
+
+def test_every_page_of_the_walk_answers_and_reviewers_open_attached_materials(
+    city, ready_applicant, client
+):
+    """Applicant pages, the PDF, the employer's queue and review form; the employer (a
+    reviewer of the application) may open its material, a reviewer elsewhere may not."""
+    app = submit(living(ready_applicant))
+    draft = living(ready_applicant, "2025-01", "2025-03")
+    client.force_login(ready_applicant)
+    for url in [
+        reverse("applications:programs"),
+        reverse("applications:notice", args=["grad_living"]),
+        reverse("applications:new", args=["grad_living"]),
+        reverse("applications:detail", args=[app.pk]),
+        reverse("applications:detail", args=[draft.pk]),
+        reverse("applications:check", args=[draft.pk]),
+        reverse("applications:mine"),
+        reverse("applications:records"),
+        reverse("applications:history", args=[app.pk]),
+        reverse("applications:inbox"),
+        reverse("applications:pdf", args=[app.pk]),
+    ]:
+        r = client.get(url)
+        assert r.status_code == 200, (url, r.status_code)
+    client.force_login(city.employer_admin)
+    for url in [
+        reverse("review:applications"),
+        reverse("review:application", args=[app.pk]),
+        reverse("applications:programs"),
+        reverse("applications:notice", args=["employer_declaration"]),
+    ]:
+        r = client.get(url)
+        assert r.status_code == 200, (url, r.status_code)
+    r = client.post(
+        reverse("review:application", args=[app.pk]),
+        {"action": "approve", "opinion": "", "version": app.version},
+    )
+    assert r.status_code == 302, r.content.decode()[:3000]
+    m = app.attachments.first().material
+    assert client.get(reverse("profiles:material_file", args=[m.pk])).status_code == 200
+    client.force_login(city.outsider_reviewer)
+    assert client.get(reverse("profiles:material_file", args=[m.pk])).status_code == 404

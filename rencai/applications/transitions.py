@@ -45,7 +45,7 @@ EDITABLE = (S.DRAFT, S.RETURNED)
 
 def _lock(pk: int) -> Application:
     app = (
-        Application.objects.select_for_update()
+        Application.objects.select_for_update(of=("self",))
         .select_related("program", "program_version", "employer", "applicant")
         .filter(pk=pk)
         .first()
