@@ -106,13 +106,25 @@ def test_basic_page_shows_identity_read_only_and_saves_the_profile(applicant_cli
 
 
 def test_only_persons_have_profile_pages(client, city):
-    for name in ["basic", "education", "qualifications", "work", "materials", "education_add"]:
+    for name in ["basic", "education", "qualifications", "work", "education_add"]:
         url = reverse(f"profiles:{name}")
         assert client.get(url).status_code == 302  # anonymous: to the login page
         for user in [city.employer_admin, city.district_reviewer, city.admin]:
             client.force_login(user)
             assert client.get(url).status_code == 404, (name, user)
             client.logout()
+
+
+def test_materials_serve_every_applicant_but_not_staff(client, city):
+    """Employers file declarations with materials too (F44): their own materials page
+    offers the types their programs ask for; staff have no materials page."""
+    url = reverse("profiles:materials")
+    client.force_login(city.employer_admin)
+    page = client.get(url).content.decode()
+    assert "营业执照或法人证书" in page  # from the employer declaration in policies/city.yaml
+    for user in [city.district_reviewer, city.admin]:
+        client.force_login(user)
+        assert client.get(url).status_code == 404
 
 
 def test_centre_menu_lists_the_profile_pages_for_persons_only(client, city):
@@ -124,7 +136,7 @@ def test_centre_menu_lists_the_profile_pages_for_persons_only(client, city):
     assert f'href="{reverse("profiles:work")}" aria-current' not in page
     client.force_login(city.employer_admin)
     page = client.get(reverse("accounts:info")).content.decode()
-    assert "材料管理" not in page and "学历信息" not in page
+    assert "学历信息" not in page and "材料管理" in page
 
 
 # --------------------------------------------------------------------------- education

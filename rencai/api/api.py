@@ -1,6 +1,8 @@
-"""The JSON API (B4): session login, registration, "who am I". Every refusal has one
-shape, ``{"detail": message, "field": name|null, "code": code}``, turned from a
-ServiceError in one place. Writes check CSRF (fetch the token from ``/api/auth/csrf``)."""
+"""The JSON API (B4): session login, registration, "who am I"; programs, the applicant's
+profile and applications, and the staff queue (``rencai.api.applications``). Every
+refusal has one shape, ``{"detail": message, "field": name|null, "code": code}``, turned
+from a ServiceError, a 404, a missing login or a request that does not parse in one
+place. Writes check CSRF (fetch the token from ``/api/auth/csrf``)."""
 
 import datetime
 
@@ -10,16 +12,22 @@ from django.conf import settings
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import logout as auth_logout
 from django.core.exceptions import ValidationError
+from django.http import Http404
 from django.middleware.csrf import get_token
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop as N_
 from ninja import NinjaAPI, Schema, Status
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as RequestValidationError
 from ninja.security import django_auth
-from ninja.utils import check_csrf
 
 from rencai.accounts import services
 from rencai.accounts.models import User
 from rencai.accounts.sms_codes import sms_code_send
+from rencai.api.applications import router as applications_router
+from rencai.api.common import Error, csrf_message
+from rencai.api.common import require_csrf as _csrf
 from rencai.city import city_setting
 from rencai.errors import ServiceError
 from rencai.identity import clean_credit_code, clean_phone, clean_real_name, clean_resident_id
@@ -29,35 +37,100 @@ api = NinjaAPI(title="Rencai API", version="1.0.0", urls_namespace="api-1.0.0", 
 
 BACKEND = "rencai.accounts.backends.IdentifierBackend"
 
+# Programs, the applicant's profile and applications, the staff queue and its actions.
+api.add_router("", applications_router)
 
-class Error(Schema):
-    detail: str
-    field: str | None = None
-    code: str = "invalid"
+
+# The HTTP status of each ServiceError code; any other code is a 400.
+STATUS_OF_CODE = {
+    "not_found": 404,
+    "state": 409,
+    "duplicate": 409,
+    "blocked": 409,
+    "notice": 409,
+    "ineligible": 422,
+    "locked": 403,
+    "forbidden": 403,
+    "pending": 403,
+    "too_soon": 429,
+    "login_required": 401,
+    "bad_credentials": 401,
+    "daily_limit": 429,
+    "csrf": 403,
+}
+
+
+def _refusal(request, detail: str, *, status: int, code: str, field: str | None = None):
+    return api.create_response(
+        request, {"detail": str(detail), "field": field, "code": code}, status=status
+    )
 
 
 @api.exception_handler(ServiceError)
 def service_error(request, exc: ServiceError):
-    status = {
-        "not_found": 404,
-        "state": 409,
-        "duplicate": 409,
-        "locked": 403,
-        "too_soon": 429,
-        "login_required": 401,
-        "daily_limit": 429,
-        "csrf": 403,
-    }.get(exc.code, 400)
-    if exc.code == "bad_credentials":
-        status = 401
-    return api.create_response(
-        request, {"detail": exc.message, "field": exc.field, "code": exc.code}, status=status
+    return _refusal(
+        request,
+        exc.message,
+        status=STATUS_OF_CODE.get(exc.code, 400),
+        code=exc.code,
+        field=exc.field,
     )
 
 
-def _csrf(request):
-    if check_csrf(request) is not None:
-        raise ServiceError(_("CSRF 校验失败，请先请求 /api/auth/csrf 获取令牌。"), code="csrf")
+@api.exception_handler(Http404)
+def not_found(request, exc: Http404):
+    return _refusal(request, _("未找到该记录，或您无权查看。"), status=404, code="not_found")
+
+
+@api.exception_handler(AuthenticationError)
+def not_logged_in(request, exc: AuthenticationError):
+    return _refusal(request, _("请先登录。"), status=401, code="login_required")
+
+
+@api.exception_handler(HttpError)
+def http_error(request, exc: HttpError):
+    """Ninja's own refusals: a failed CSRF check of the session login, a body that is
+    not JSON, throttling."""
+    if exc.status_code == 403 and "csrf" in str(exc).lower():
+        return _refusal(request, csrf_message(), status=403, code="csrf")
+    if exc.status_code == 400:
+        return _refusal(request, _("请求内容不是有效的 JSON。"), status=400, code="malformed")
+    if exc.status_code == 429:
+        return _refusal(request, _("操作过于频繁，请稍后再试。"), status=429, code="too_soon")
+    return _refusal(request, str(exc), status=exc.status_code, code="error")
+
+
+# Pydantic's error types, said in plain Chinese.
+_SCHEMA_MESSAGES = {
+    "missing": N_("缺少必填项“%(f)s”。"),
+    "int_parsing": N_("“%(f)s”应为整数。"),
+    "int_type": N_("“%(f)s”应为整数。"),
+    "int_from_float": N_("“%(f)s”应为整数。"),
+    "bool_parsing": N_("“%(f)s”应为 true 或 false。"),
+    "bool_type": N_("“%(f)s”应为 true 或 false。"),
+    "string_type": N_("“%(f)s”应为文本。"),
+    "string_too_long": N_("“%(f)s”过长。"),
+    "dict_type": N_("“%(f)s”应为对象。"),
+    "list_type": N_("“%(f)s”应为列表。"),
+    "literal_error": N_("“%(f)s”的取值无效。"),
+    "enum": N_("“%(f)s”的取值无效。"),
+    "greater_than_equal": N_("“%(f)s”超出允许范围。"),
+    "less_than_equal": N_("“%(f)s”超出允许范围。"),
+}
+
+
+@api.exception_handler(RequestValidationError)
+def request_invalid(request, exc: RequestValidationError):
+    """A request whose parameters do not match the schema (a missing or mistyped
+    value): 422, with the first problem and the name of the parameter it is about."""
+    error = exc.errors[0] if exc.errors else {}
+    loc = [str(part) for part in error.get("loc", ())]
+    # ("body", "payload", "version") → "version"; ("query", "limit") → "limit"
+    parts = loc[2:] if loc[:1] == ["body"] else loc[1:]
+    field = ".".join(parts) or None
+    template = _SCHEMA_MESSAGES.get(error.get("type", ""), N_("“%(f)s”的值无效。"))
+    detail = _(template) % {"f": field or _("请求内容")}
+    return _refusal(request, detail, status=422, code="malformed", field=field)
 
 
 def _valid(fn, value, field):

@@ -75,6 +75,21 @@ def size_text(n: int) -> str:
     return f"{n // mib} MB" if n >= mib and n % mib == 0 else str(filesizeformat(n))
 
 
+def material_types_for(user) -> dict:
+    """The default types plus every type the active programs for this user's kind ask
+    for, with the programs' labels (the pack names its materials)."""
+    from rencai.programs.models import Program
+
+    kind = "person" if user.is_person else ("agency" if user.kind == "agency" else "employer")
+    types = dict(MATERIAL_TYPES)
+    for definition in Program.objects.filter(
+        active=True, applicant_kind=kind, current_version__isnull=False
+    ).values_list("current_version__definition", flat=True):
+        for spec in definition.get("materials", []):
+            types.setdefault(spec["type"], spec["label"])
+    return types
+
+
 def material_type_label(code: str, types: dict | None = None) -> str:
     return str((types or MATERIAL_TYPES).get(code, code))
 

@@ -15,7 +15,21 @@ from django.views.decorators.http import require_GET, require_POST
 
 from rencai.errors import ServiceError
 from rencai.profiles import access, forms, selectors, services
-from rencai.profiles.materials import MATERIAL_TYPES, material_type_label
+from rencai.profiles.materials import material_type_label, material_types_for
+
+
+def applicant_view(view):
+    """Logged in, and an applicant (person, employer or agency): materials serve every
+    applicant's filings; staff get 404."""
+
+    @login_required
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if request.user.kind == "staff":
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    return wrapper
 
 
 def person_view(view):
@@ -250,9 +264,10 @@ def work_delete(request, pk):
 # --------------------------------------------------------------------------- materials
 
 
-@person_view
+@applicant_view
 def materials(request):
-    form = forms.MaterialUploadForm(request.POST or None, request.FILES or None)
+    types = material_types_for(request.user)
+    form = forms.MaterialUploadForm(request.POST or None, request.FILES or None, types=types)
     if request.method == "POST" and form.is_valid():
         try:
             material = services.material_upload(
@@ -260,6 +275,7 @@ def materials(request):
                 form.cleaned_data["material_type"],
                 form.cleaned_data["file"],
                 request=request,
+                types=types,
             )
         except ServiceError as exc:
             form.add_service_error(exc)
@@ -269,13 +285,13 @@ def materials(request):
                 _("“%(name)s”已上传（%(type)s）。")
                 % {
                     "name": material.original_name,
-                    "type": material_type_label(material.material_type),
+                    "type": material_type_label(material.material_type, types),
                 },
             )
             return redirect("profiles:materials")
     ctx = {
         "form": form,
-        "groups": selectors.materials_by_type(request.user),
+        "groups": selectors.materials_by_type(request.user, types),
         "menu": "materials",
     }
     return render(request, "profiles/materials.html", ctx)
@@ -284,20 +300,20 @@ def materials(request):
 def _material_page(request, material, form=None):
     ctx = {
         "material": material,
-        "type_label": material_type_label(material.material_type, MATERIAL_TYPES),
+        "type_label": material_type_label(material.material_type, material_types_for(request.user)),
         "form": form or forms.MaterialReplaceForm(),
         "menu": "materials",
     }
     return render(request, "profiles/material_detail.html", ctx)
 
 
-@person_view
+@applicant_view
 def material_detail(request, pk):
     return _material_page(request, access.material_for_owner(request.user, pk))
 
 
 @require_POST
-@person_view
+@applicant_view
 def material_replace(request, pk):
     material = access.material_for_owner(request.user, pk)
     form = forms.MaterialReplaceForm(request.POST, request.FILES)
@@ -317,7 +333,7 @@ def material_replace(request, pk):
 
 
 @require_POST
-@person_view
+@applicant_view
 def material_delete(request, pk):
     material = access.material_for_owner(request.user, pk)
     services.material_delete(material, request=request, actor=request.user)

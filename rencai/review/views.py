@@ -57,6 +57,15 @@ def dashboard(request):
         if employers
         else None,
     }
+    from rencai.applications.access import actor_scope, queue_filter
+    from rencai.applications.models import Application
+
+    employers_scope, authorities_scope = actor_scope(user)
+    ctx["waiting_applications"] = (
+        Application.objects.filter(queue_filter(user)).count()
+        if employers_scope or authorities_scope
+        else None
+    )
     return render(request, "review/dashboard.html", ctx)
 
 

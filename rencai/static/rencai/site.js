@@ -43,6 +43,31 @@
         if (key) key.value = data.key;
       });
   });
+  // The notice must stay open its minimum time (F29): the link to the form waits.
+  document.querySelectorAll("a.notice-continue[data-wait]").forEach(function (link) {
+    var left = parseInt(link.dataset.wait, 10) || 0;
+    if (left <= 0) return;
+    var label = link.textContent, href = link.getAttribute("href");
+    var status = document.querySelector(".notice-wait");
+    link.removeAttribute("href");
+    link.setAttribute("aria-disabled", "true");
+    link.classList.add("disabled");
+    var tick = function () {
+      if (left <= 0) {
+        clearInterval(timer);
+        link.setAttribute("href", href);
+        link.removeAttribute("aria-disabled");
+        link.classList.remove("disabled");
+        link.textContent = label;
+        if (status) status.textContent = gettext("可以开始填写了。");
+        return;
+      }
+      link.textContent = label + "（" + left + "s）";
+      left -= 1;
+    };
+    var timer = setInterval(tick, 1000);
+    tick();
+  });
   // Confirm before anything irreversible.
   document.addEventListener("submit", function (ev) {
     var msg = ev.target.dataset.confirm;
