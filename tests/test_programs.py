@@ -177,3 +177,21 @@ def test_adjacent_ranges_do_not_overlap(start, length):
 def test_malformed_months_are_refused(bad):
     with pytest.raises(ValueError):
         m.parse_month(bad)
+
+
+def test_administrators_see_the_loaded_packs_and_can_switch_a_program_off(client, city):
+    client.force_login(city.admin)
+    page = client.get("/admin/programs/program/").content.decode()
+    assert "高校毕业生生活补助" in page and "战略性新兴产业引进人才生活补贴" in page
+    assert client.get("/admin/programs/pack/").status_code == 200
+    assert client.get("/admin/applications/application/").status_code == 200
+    program = Program.objects.get(code="grad_tuition")
+    response = client.post(
+        f"/admin/programs/program/{program.pk}/change/", {"active": "", "_save": "1"}
+    )
+    assert response.status_code == 302
+    program.refresh_from_db()
+    assert program.active is False
+    client.force_login(city.applicant)
+    page = client.get("/applications/").content.decode()
+    assert "<h3>高校毕业生学费补贴</h3>" not in page and "<h3>高校毕业生租房补贴</h3>" in page

@@ -94,6 +94,8 @@ class PersonRegistrationForm(ServiceErrorMixin, PasswordPairMixin, forms.Form):
         required=False,
         help_text=_("只能选择已通过审核的单位；找不到单位时，请单位先注册。"),
         empty_label=_("请选择单位"),
+        # F29: site.js adds a keyword box that narrows the list as the person types.
+        widget=forms.Select(attrs={"data-searchable": "1"}),
     )
     phone = _phone_field()
     sms_code = _sms_code()
@@ -312,6 +314,7 @@ class RegistrationResubmitForm(ServiceErrorMixin, forms.Form):
             kind=Employer.Kind.VIRTUAL
         ),
         empty_label=_("请选择单位"),
+        widget=forms.Select(attrs={"data-searchable": "1"}),
     )
 
     def clean_real_name(self):

@@ -24,6 +24,10 @@ def test_person_registers_and_waits_for_the_employer(page, url, e2e_city):
     page.get_by_label("证件类型").select_option(label="居民身份证")
     page.get_by_label("证件号码").fill(NEW_ID.lower())
     page.get_by_label("姓名").fill("陈思远")
+    # F29: the employer is found by a keyword; one match is chosen for the person.
+    page.get_by_label("输入关键词查找单位").fill("星河")
+    expect(page.locator("#field-employer .hint[aria-live]")).to_have_text("找到 1 个单位")
+    expect(page.locator("#id_employer")).to_have_value(str(e2e_city.tech.pk))
     page.get_by_label("所在单位").select_option(label="示范市星河科技有限公司")
     page.get_by_label("手机号码").fill("13900000101")
     code = request_sms_code(page, "13900000101")

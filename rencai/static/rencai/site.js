@@ -3,6 +3,8 @@
   "use strict";
   // Django's JavaScript catalog (/jsi18n/) defines gettext when it is loaded.
   var gettext = typeof window.gettext === "function" ? window.gettext : function (s) { return s; };
+  var interpolate = typeof window.interpolate === "function" ? window.interpolate
+    : function (fmt, args) { return fmt.replace("%s", args[0]); };
   function csrf() {
     var m = document.cookie.match(/(?:^|; )csrftoken=([^;]+)/);
     return m ? decodeURIComponent(m[1]) : "";
@@ -67,6 +69,37 @@
     };
     var timer = setInterval(tick, 1000);
     tick();
+  });
+  // Keyword search for a long list (F29: "输入单位名称（可输入关键词）"): a box above
+  // the select hides the options that do not contain the words typed.
+  document.querySelectorAll("select[data-searchable]").forEach(function (select) {
+    var box = document.createElement("input");
+    box.type = "search";
+    box.id = select.id + "_search";
+    box.className = "select-search";
+    box.setAttribute("aria-label", gettext("输入关键词查找单位"));
+    box.placeholder = gettext("输入关键词查找单位");
+    box.setAttribute("aria-controls", select.id);
+    var count = document.createElement("p");
+    count.className = "hint";
+    count.setAttribute("aria-live", "polite");
+    select.parentNode.insertBefore(box, select);
+    select.parentNode.insertBefore(count, select);
+    box.addEventListener("input", function () {
+      var words = box.value.trim().toLowerCase().split(/\s+/).filter(Boolean);
+      var shown = 0, first = null;
+      Array.prototype.forEach.call(select.options, function (opt) {
+        if (!opt.value) return;
+        var text = opt.text.toLowerCase();
+        var match = words.every(function (w) { return text.indexOf(w) >= 0; });
+        opt.hidden = !match;
+        opt.disabled = !match;
+        if (match) { shown += 1; if (!first) first = opt; }
+      });
+      count.textContent = words.length ? interpolate(gettext("找到 %s 个单位"), [shown]) : "";
+      if (first && select.selectedOptions[0] && select.selectedOptions[0].hidden) select.value = "";
+      if (shown === 1) select.value = first.value;
+    });
   });
   // Confirm before anything irreversible.
   document.addEventListener("submit", function (ev) {
