@@ -1,5 +1,8 @@
 """English through Django's i18n: the footer's switch sets the cookie; pages render in English."""
 
+import ast
+import re
+
 from django.conf import settings
 from django.core.management import call_command
 from django.test import Client
@@ -67,3 +70,65 @@ def test_staff_account_menu_is_not_labelled_as_an_employer(client, city):
     assert "工作人员" in page and "单位情况" not in page
     client.force_login(city.employer_admin)
     assert "单位情况" in client.get(reverse("accounts:info")).content.decode()
+
+
+LOCALE_DIR = settings.BASE_DIR / "locale" / "en" / "LC_MESSAGES"
+PLACEHOLDER = re.compile(r"%\([^)]+\)[a-z]|%[sd]")
+
+
+def _po_entries(path):
+    """Each entry of a .po file as (flags, {keyword: text}); entries are separated by blank
+    lines and a quoted line continues the keyword above it."""
+    entries = []
+    for block in path.read_text(encoding="utf-8").split("\n\n"):
+        flags, fields, current = set(), {}, None
+        for line in block.strip().splitlines():
+            if line.startswith("#,"):
+                flags.update(flag.strip() for flag in line[2:].split(","))
+            elif line.startswith("#"):
+                continue
+            elif line.startswith('"'):
+                fields[current] += ast.literal_eval(line)
+            else:
+                current, _, text = line.partition(" ")
+                fields[current] = ast.literal_eval(text)
+        if fields:
+            entries.append((flags, fields))
+    return entries
+
+
+def test_catalogs_are_complete_and_keep_their_placeholders():
+    problems = []
+    for name in ("django.po", "djangojs.po"):
+        for flags, fields in _po_entries(LOCALE_DIR / name):
+            msgid = fields.get("msgid", "")
+            if not msgid:
+                continue  # the header
+            translations = [v for k, v in fields.items() if k.startswith("msgstr")]
+            if "fuzzy" in flags:
+                problems.append(f"{name}: fuzzy: {msgid}")
+            if not translations or any(not t for t in translations):
+                problems.append(f"{name}: untranslated: {msgid}")
+                continue
+            wanted = set(PLACEHOLDER.findall(msgid + fields.get("msgid_plural", "")))
+            for key, text in fields.items():
+                if not key.startswith("msgstr"):
+                    continue
+                found = set(PLACEHOLDER.findall(text))
+                # An English singular may spell the count out ("One more attempt ...").
+                ok = found <= wanted if key == "msgstr[0]" else found == wanted
+                if not ok:
+                    problems.append(f"{name}: placeholders differ: {msgid} -> {text}")
+    assert not problems, "\n".join(problems)
+
+
+def test_applicant_pages_render_in_english(client, city):
+    _english(client)
+    client.force_login(city.applicant)
+    for url in ("/applications/", "/applications/mine/"):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        page = response.content.decode()
+        assert '<html lang="en">' in page, url
+        assert "Application progress" in page and "Application records" in page, url
+        assert "进度查询" not in page and "申报记录" not in page, url
