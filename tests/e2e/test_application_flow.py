@@ -32,6 +32,7 @@ def accept_next_confirm(page):
 
 def fill_profile(page):
     page.get_by_role("link", name="基本信息").first.click()
+    check_a11y(page, "/me/profile/")
     page.get_by_label("民族").select_option(label="汉族")
     page.get_by_label("政治面貌").select_option(label="群众")
     page.get_by_label("户籍地址").fill("示范市东城区幸福路1号")
@@ -39,7 +40,9 @@ def fill_profile(page):
     page.get_by_role("button", name="保存").click()
     expect(page.locator(".messages")).to_contain_text("已保存")
     page.get_by_role("link", name="学历信息").click()
+    check_a11y(page, "/me/profile/education/")
     page.get_by_role("link", name="新增学历信息").click()
+    check_a11y(page, "/me/profile/education/add/")
     page.get_by_label("毕业学校").select_option(label="北京大学")
     page.get_by_label("所学专业").fill("计算机科学与技术")
     page.get_by_label(re.compile(r"^学历 \*")).select_option(label="本科")
@@ -50,6 +53,12 @@ def fill_profile(page):
     page.get_by_label("这是我的最高学历").check()
     page.get_by_role("button", name="保存").click()
     expect(page.locator(".messages")).to_contain_text("已保存")
+    for name, where in [
+        ("职业资格", "/me/profile/qualifications/"),
+        ("工作经历", "/me/profile/work/"),
+    ]:
+        page.get_by_role("link", name=name).click()
+        check_a11y(page, where)
 
 
 def upload(page, type_label, name):
