@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "rencai.profiles",
     "rencai.programs",
     "rencai.applications",
+    "rencai.integrations",
     "rencai.portal",
     "rencai.review",
     "rencai.api",
