@@ -195,3 +195,24 @@ def test_administrators_see_the_loaded_packs_and_can_switch_a_program_off(client
     client.force_login(city.applicant)
     page = client.get("/applications/").content.decode()
     assert "<h3>高校毕业生学费补贴</h3>" not in page and "<h3>高校毕业生租房补贴</h3>" in page
+
+
+def test_all_of_stages_are_checked(db, tmp_path):
+    all_of = GOOD.replace(
+        "- {code: employer, name: 单位审核, actor: employer}",
+        "- {code: employer, name: 单位审核, kind: all_of, actors: [employer, dispatcher]}",
+    )
+    with pytest.raises(PackError) as exc:
+        load_pack(write(tmp_path, all_of))
+    assert exc.value.path == "programs[0].dispatch" and "dispatch: true" in exc.value.problem
+    load_pack(
+        write(
+            tmp_path, all_of.replace("applicant: person", "applicant: person\n    dispatch: true")
+        )
+    )
+    one = GOOD.replace(
+        "- {code: employer, name: 单位审核, actor: employer}",
+        "- {code: employer, name: 单位审核, kind: all_of, actors: [employer]}",
+    )
+    with pytest.raises(PackError, match=re.escape("stages[0].actors: needs at least 2")):
+        load_pack(write(tmp_path, one, "one.yaml"))

@@ -30,7 +30,9 @@ def queue_filter(user) -> Q:
     """Applications waiting at a stage this user acts for."""
     employers, authorities = actor_scope(user)
     return Q(state__in=[Application.State.SUBMITTED, Application.State.IN_REVIEW]) & (
-        Q(stage_employer_id__in=employers) | Q(stage_authority_id__in=authorities)
+        Q(stage_employer_id__in=employers)
+        | Q(stage_employer_also_id__in=employers)
+        | Q(stage_authority_id__in=authorities)
     )
 
 
@@ -50,7 +52,11 @@ def can_act_on(user, app: Application) -> bool:
     if not app.is_open:
         return False
     employers, authorities = actor_scope(user)
-    return (app.stage_employer_id in employers) or (app.stage_authority_id in authorities)
+    return (
+        app.stage_employer_id in employers
+        or app.stage_employer_also_id in employers
+        or app.stage_authority_id in authorities
+    )
 
 
 def can_view_as_staff(user, app: Application) -> bool:
@@ -61,7 +67,9 @@ def can_view_as_staff(user, app: Application) -> bool:
     employers, authorities = actor_scope(user)
     if not employers and not authorities:
         return False
-    if can_act_on(user, app) or (app.employer_id in employers and app.submitted_at):
+    if can_act_on(user, app) or (
+        app.submitted_at and (app.employer_id in employers or app.dispatcher_id in employers)
+    ):
         return True
     return app.events.filter(
         Q(actor_org_employer_id__in=employers) | Q(actor_org_authority_id__in=authorities)

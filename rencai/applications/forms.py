@@ -73,6 +73,26 @@ class ApplicationForm(forms.Form):
         self.definition = definition
         for spec in definition["fields"]:
             self.fields[spec["code"]] = build_field(spec)
+        if definition.get("dispatch"):
+            # F17: a dispatched person names the dispatching company; it approves too.
+            from rencai.orgs.models import Employer
+
+            self.fields["dispatcher"] = forms.ChoiceField(
+                label=_("劳务派遣公司"),
+                required=False,
+                choices=[("", _("不是派遣人员"))]
+                + [
+                    (str(e.pk), e.name)
+                    for e in Employer.objects.filter(
+                        kind=Employer.Kind.DISPATCH, status=Employer.Status.APPROVED
+                    ).order_by("name")
+                ],
+                help_text=_(
+                    "由劳务派遣公司派遣到所在单位工作的，请选择派遣公司；"
+                    "派遣公司和所在单位都审核通过后，申报才进入下一环节。"
+                ),
+            )
+            self.fields["dispatcher"].marked_required = False
         attached = attached or {}
         by_type: dict[str, list] = {}
         for material in materials_of_owner:
@@ -95,7 +115,10 @@ class ApplicationForm(forms.Form):
             self.material_specs.append((spec, name, options))
 
     def field_specs(self):
-        return [self[spec["code"]] for spec in self.definition["fields"]]
+        fields = [self[spec["code"]] for spec in self.definition["fields"]]
+        if "dispatcher" in self.fields:
+            fields.append(self["dispatcher"])
+        return fields
 
     def material_fields(self):
         return [(spec, self[name], options) for spec, name, options in self.material_specs]
@@ -128,6 +151,8 @@ class ApplicationForm(forms.Form):
             elif isinstance(value, Decimal):
                 value = str(value)
             out[spec["code"]] = value
+        if self.cleaned_data.get("dispatcher"):
+            out["dispatcher"] = int(self.cleaned_data["dispatcher"])
         return out
 
     def to_materials(self) -> dict[str, list[int]]:
@@ -138,7 +163,7 @@ class ApplicationForm(forms.Form):
 
 
 def initial_from(definition: dict, data: dict) -> dict:
-    initial = {}
+    initial = {"dispatcher": str(data["dispatcher"])} if data.get("dispatcher") else {}
     for spec in definition["fields"]:
         if spec["code"] in data:
             initial[spec["code"]] = data[spec["code"]]

@@ -69,6 +69,18 @@ class Application(models.Model):
     stage_authority = models.ForeignKey(
         Authority, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # An "all of" stage (F17) waits for a second employer too: the dispatching company.
+    stage_employer_also = models.ForeignKey(
+        Employer, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    dispatcher = models.ForeignKey(
+        Employer,
+        verbose_name=_("劳务派遣公司"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="dispatched_applications",
+    )
     returned_from_stage = models.PositiveSmallIntegerField(null=True, blank=True)
     data = models.JSONField(_("填报内容"), default=dict)
     commitment_accepted_at = models.DateTimeField(null=True, blank=True)
@@ -106,13 +118,14 @@ class Application(models.Model):
             models.Index(fields=["applicant", "program", "state"]),
             models.Index(fields=["stage_authority", "state", "id"]),
             models.Index(fields=["stage_employer", "state", "id"]),
+            models.Index(fields=["stage_employer_also", "state", "id"]),
         ]
         constraints = [
             models.CheckConstraint(
                 condition=~models.Q(state__in=["submitted", "in_review"])
-                | models.Q(stage_employer__isnull=False, stage_authority__isnull=True)
-                | models.Q(stage_employer__isnull=True, stage_authority__isnull=False),
-                name="application_one_actor_while_in_review",
+                | models.Q(stage_employer__isnull=False)
+                | models.Q(stage_authority__isnull=False),
+                name="application_an_actor_while_in_review",
             )
         ]
 
@@ -132,6 +145,15 @@ class Application(models.Model):
         if self.state in (self.State.SUBMITTED, self.State.IN_REVIEW):
             return self.stages[self.stage]
         return None
+
+    @property
+    def pending_orgs(self) -> list:
+        """Who still has to act at the current stage (two at an "all of" stage)."""
+        return [
+            org
+            for org in (self.stage_employer, self.stage_employer_also, self.stage_authority)
+            if org is not None
+        ]
 
     @property
     def is_open(self) -> bool:

@@ -137,16 +137,17 @@ def _tell_applicant(app, title, body):
 
 
 def _stage_people(app):
-    """The users who act at the application's current stage."""
+    """The users who act at the application's current stage (every pending organisation)."""
+    from django.db.models import Q
+
     from rencai.accounts.models import User
 
-    if app.stage_employer_id:
-        roles = [Membership.Role.EMPLOYER_ADMIN, Membership.Role.EMPLOYER_REVIEWER]
-        qs = Membership.objects.filter(employer_id=app.stage_employer_id, role__in=roles)
-    else:
-        qs = Membership.objects.filter(
-            authority_id=app.stage_authority_id, role__in=access.REVIEW_ROLES
-        )
+    employer_roles = [Membership.Role.EMPLOYER_ADMIN, Membership.Role.EMPLOYER_REVIEWER]
+    employers = [e for e in (app.stage_employer_id, app.stage_employer_also_id) if e]
+    qs = Membership.objects.filter(
+        Q(employer_id__in=employers, role__in=employer_roles)
+        | Q(authority_id=app.stage_authority_id, role__in=access.REVIEW_ROLES)
+    )
     return User.objects.filter(pk__in=qs.values("user_id"), is_active=True)
 
 
@@ -181,18 +182,22 @@ def _city_of(region: Region) -> Region:
     return region if region.level == Region.Level.CITY or region.parent is None else region.parent
 
 
-def _place_at_stage(app: Application, stage_index: int) -> None:
-    """Point the application at stage k of its chain and resolve who acts there."""
-    stage = app.stages[stage_index]
-    actor = stage["actor"]
-    app.stage = stage_index
-    app.stage_employer = None
-    app.stage_authority = None
+def stage_actors(stage: dict) -> list:
+    """A stage's actors: one for a review stage, several for an "all of" stage (F17)."""
+    return stage.get("actors") or [stage["actor"]]
+
+
+def _resolve(app: Application, actor: dict, stage: dict):
+    """The organisation that plays ``actor`` for this application, or None when the
+    actor does not apply to it (no dispatching company named)."""
     if actor.get("employer"):
         if app.employer is None or not app.employer.is_approved:
             raise ServiceError(_("所在单位尚未通过审核，暂不能提交。"), code="blocked")
-        app.stage_employer = app.employer
-        return
+        return app.employer
+    if actor.get("dispatcher"):
+        if app.dispatcher_id and not app.dispatcher.is_approved:
+            raise ServiceError(_("劳务派遣公司尚未通过审核，暂不能提交。"), code="blocked")
+        return app.dispatcher
     employer = app.employer
     authority = None
     if employer is not None:
@@ -214,17 +219,37 @@ def _place_at_stage(app: Application, stage_index: int) -> None:
             % {"stage": stage["name"]},
             code="blocked",
         )
-    app.stage_authority = authority
+    return authority
+
+
+def _place_at_stage(app: Application, stage_index: int) -> None:
+    """Point the application at stage k of its chain and resolve who acts there: one
+    organisation, or for an "all of" stage every one of them (F17)."""
+    stage = app.stages[stage_index]
+    app.stage = stage_index
+    app.stage_employer = app.stage_employer_also = app.stage_authority = None
+    orgs = [org for actor in stage_actors(stage) if (org := _resolve(app, actor, stage))]
+    for org in orgs:
+        if isinstance(org, Authority):
+            app.stage_authority = org
+        elif app.stage_employer is None:
+            app.stage_employer = org
+        else:
+            app.stage_employer_also = org
+
+
+def _clear_stage(app: Application) -> None:
+    app.stage_employer = app.stage_employer_also = app.stage_authority = None
 
 
 def _reviewer_org(actor, app):
-    if app.stage_employer_id:
-        return app.stage_employer, Membership.objects.filter(
-            user=actor, employer_id=app.stage_employer_id
-        ).first()
-    return app.stage_authority, Membership.objects.filter(
-        user=actor, authority_id=app.stage_authority_id
-    ).first()
+    """The pending organisation the actor acts for, and their membership there."""
+    for org in app.pending_orgs:
+        field = "authority_id" if isinstance(org, Authority) else "employer_id"
+        membership = Membership.objects.filter(user=actor, **{field: org.pk}).first()
+        if membership is not None:
+            return org, membership
+    return None, None
 
 
 def _applicant_employer(actor):
@@ -308,7 +333,14 @@ def _kind_of(actor) -> str:
 
 
 def _derive(app: Application) -> None:
-    """Months, amount, period and claim kind, recomputed from the form at every save."""
+    """Months, amount, period, claim kind and the dispatching company, recomputed from
+    the form at every save."""
+    if app.definition.get("dispatch"):
+        from rencai.orgs.models import Employer
+
+        app.dispatcher = Employer.objects.filter(
+            pk=app.data.get("dispatcher") or 0, kind=Employer.Kind.DISPATCH
+        ).first()
     try:
         period = rules.period_of(app.definition, app.data)
     except ValueError:
@@ -423,7 +455,7 @@ def withdraw(*, actor, application: Application, seen_version=None, request=None
             )
         from_stage = app.stage
         app.state = S.DRAFT
-        app.stage_employer = app.stage_authority = None
+        _clear_stage(app)
         _save(app)
         _event(
             app,
@@ -499,12 +531,46 @@ def approve(*, actor, application: Application, opinion: str = "", seen_version=
         app, org, role = _review_prelude(actor, application.pk, seen_version)
         from_state, from_stage = app.state, app.stage
         opinion = (opinion or "").strip() or _("同意")
+        if len(app.pending_orgs) > 1:
+            # An "all of" stage: this organisation has approved; the others still must.
+            if org == app.stage_employer:
+                app.stage_employer, app.stage_employer_also = app.stage_employer_also, None
+            elif org == app.stage_employer_also:
+                app.stage_employer_also = None
+            else:
+                app.stage_authority = None
+            app.state = S.IN_REVIEW  # someone has acted: no more withdrawing
+            app.last_opinion = opinion
+            _save(app)
+            _event(
+                app,
+                action="approve",
+                actor=actor,
+                from_state=from_state,
+                from_stage=from_stage,
+                opinion=opinion,
+                role=role,
+                org=org,
+            )
+            _audit(app, "approve", actor, request, opinion=opinion, waiting=len(app.pending_orgs))
+            _tell_applicant(
+                app,
+                _("审核进度"),
+                _("%(org)s 已审核通过您的%(p)s（%(no)s），等待 %(others)s 审核。")
+                % {
+                    "org": org,
+                    "p": app.program.name,
+                    "no": app.number,
+                    "others": "、".join(str(o) for o in app.pending_orgs),
+                },
+            )
+            return app
         if app.stage + 1 < len(app.stages):
             _place_at_stage(app, app.stage + 1)
             app.state = S.IN_REVIEW
         else:
             app.state = S.APPROVED
-            app.stage_employer = app.stage_authority = None
+            _clear_stage(app)
             app.decided_at = timezone.now()
         app.last_opinion = opinion
         _save(app)
@@ -551,7 +617,7 @@ def return_(*, actor, application: Application, opinion: str, seen_version=None,
         from_state, from_stage = app.state, app.stage
         app.state = S.RETURNED
         app.returned_from_stage = from_stage
-        app.stage_employer = app.stage_authority = None
+        _clear_stage(app)
         app.last_opinion = opinion
         _save(app)
         _event(
@@ -583,7 +649,7 @@ def reject(*, actor, application: Application, opinion: str, seen_version=None, 
         app, org, role = _review_prelude(actor, application.pk, seen_version)
         from_state, from_stage = app.state, app.stage
         app.state = S.REJECTED
-        app.stage_employer = app.stage_authority = None
+        _clear_stage(app)
         app.decided_at = timezone.now()
         app.last_opinion = opinion
         _save(app)

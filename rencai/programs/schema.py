@@ -162,6 +162,7 @@ def _program(c: _Checker, prog, p, categories) -> dict:
             "claim_kind",
             "resubmit",
             "summary",
+            "dispatch",
         ),
     )
     out = {"code": c.code(prog["code"], f"{p}.code"), "name": c.text(prog["name"], f"{p}.name")}
@@ -203,7 +204,19 @@ def _program(c: _Checker, prog, p, categories) -> dict:
     if resubmit not in ("returning_stage", "start"):
         c.fail(f"{p}.resubmit", 'must be "returning_stage" or "start"')
     out["resubmit"] = resubmit
+    dispatch = prog.get("dispatch", False)
+    if not isinstance(dispatch, bool):
+        c.fail(f"{p}.dispatch", "must be true or false")
+    out["dispatch"] = dispatch
     out["chains"] = _chains(c, prog["chains"], f"{p}.chains", out["applicant"])
+    uses_dispatcher = any(
+        "dispatcher" in actor
+        for chain in out["chains"]
+        for stage in chain["stages"]
+        for actor in stage.get("actors") or [stage["actor"]]
+    )
+    if uses_dispatcher and not dispatch:
+        c.fail(f"{p}.dispatch", "a chain names the dispatcher: set dispatch: true")
     return out
 
 
@@ -356,6 +369,52 @@ def _amount(c, amount, p, program):
     return out
 
 
+STAGE_KINDS = {"review", "all_of"}
+
+
+def _actor(c, actor, path, applicant):
+    if actor in ("employer", "dispatcher"):
+        if applicant != "person":
+            c.fail(path, f"an {actor} stage needs a person as the applicant")
+        return {actor: True}
+    c.mapping(actor, path, required=("authority", "level"))
+    if actor["authority"] not in AUTHORITY_KINDS:
+        c.fail(path, f'unknown authority kind "{actor["authority"]}"')
+    if actor["level"] not in AUTHORITY_LEVELS:
+        c.fail(f"{path}.level", f"must be one of {', '.join(sorted(AUTHORITY_LEVELS))}")
+    return {"authority": actor["authority"], "level": actor["level"]}
+
+
+def _stage(c, s, sp, applicant, seen):
+    """A review stage has one ``actor``; an ``all_of`` stage lists ``actors`` who must
+    all approve (F17: the employer served and the dispatching company)."""
+    kind = s.get("kind", "review") if isinstance(s, dict) else "review"
+    if kind not in STAGE_KINDS:
+        c.fail(f"{sp}.kind", f"must be one of {', '.join(sorted(STAGE_KINDS))}")
+    if kind == "all_of":
+        c.mapping(s, sp, required=("code", "name", "kind", "actors"))
+    else:
+        c.mapping(s, sp, required=("code", "name", "actor"), optional=("kind",))
+    code = c.code(s["code"], f"{sp}.code")
+    if code in seen:
+        c.fail(f"{sp}.code", f'duplicate stage "{code}"')
+    seen.add(code)
+    stage = {"code": code, "name": c.text(s["name"], f"{sp}.name"), "kind": kind}
+    if kind == "all_of":
+        actors = [
+            _actor(c, a, f"{sp}.actors[{k}]", applicant)
+            for k, a in enumerate(c.items(s["actors"], f"{sp}.actors", min_items=2))
+        ]
+        if sum(1 for a in actors if "authority" in a) > 1 or len(actors) > 3:
+            c.fail(f"{sp}.actors", "at most two employers and one authority")
+        if sum(1 for a in actors if "authority" not in a) > 2:
+            c.fail(f"{sp}.actors", "at most two employers and one authority")
+        stage["actors"] = actors
+    else:
+        stage["actor"] = _actor(c, s["actor"], f"{sp}.actor", applicant)
+    return stage
+
+
 def _chains(c, chains, p, applicant):
     out = []
     for i, chain in enumerate(c.items(chains, p, min_items=1)):
@@ -371,30 +430,8 @@ def _chains(c, chains, p, applicant):
         if not when and i != len(chains) - 1:
             c.fail(f"{cp}.when", "only the last chain may have no condition (it is the default)")
         stages, seen = [], set()
-        for j, s in enumerate(c.items(chain["stages"], f"{cp}.stages", min_items=1)):
-            sp = f"{cp}.stages[{j}]"
-            c.mapping(s, sp, required=("code", "name", "actor"))
-            code = c.code(s["code"], f"{sp}.code")
-            if code in seen:
-                c.fail(f"{sp}.code", f'duplicate stage "{code}"')
-            seen.add(code)
-            actor = s["actor"]
-            if actor == "employer":
-                if applicant != "person":
-                    c.fail(f"{sp}.actor", "an employer stage needs a person as the applicant")
-                resolved = {"employer": True}
-            else:
-                c.mapping(actor, f"{sp}.actor", required=("authority", "level"))
-                if actor["authority"] not in AUTHORITY_KINDS:
-                    c.fail(f"{sp}.actor", f'unknown authority kind "{actor["authority"]}"')
-                if actor["level"] not in AUTHORITY_LEVELS:
-                    c.fail(
-                        f"{sp}.actor.level", f"must be one of {', '.join(sorted(AUTHORITY_LEVELS))}"
-                    )
-                resolved = {"authority": actor["authority"], "level": actor["level"]}
-            stages.append(
-                {"code": code, "name": c.text(s["name"], f"{sp}.name"), "actor": resolved}
-            )
+        for j, st in enumerate(c.items(chain["stages"], f"{cp}.stages", min_items=1)):
+            stages.append(_stage(c, st, f"{cp}.stages[{j}]", applicant, seen))
         out.append({"name": str(chain.get("name", "")), "when": dict(when), "stages": stages})
     if out[-1]["when"]:
         c.fail(

@@ -55,6 +55,7 @@ class Command(BaseCommand):
                 region, Authority.Kind.HR_BUREAU, f"{region.name}人力资源和社会保障局"
             )
             authority(region, Authority.Kind.FINANCE_BUREAU, f"{region.name}财政局")
+            authority(region, Authority.Kind.ORG_DEPARTMENT, f"中共{region.name}委组织部")
             Employer.objects.update_or_create(
                 kind=Employer.Kind.VIRTUAL,
                 district=region,
@@ -205,7 +206,7 @@ class Command(BaseCommand):
         rows.append(("园区审核员 park reviewer", "park_reviewer", "13800000008"))
 
         schools, qualifications = load_demo_lists()
-        for pack in ("city.yaml", "industry.yaml"):
+        for pack in ("city.yaml", "industry.yaml", "chain.yaml"):
             report = load_pack(settings.BASE_DIR / "policies" / pack)
             self.stdout.write(
                 f"Policy pack {pack}: {len(report.created)} new, {len(report.updated)} updated, "
