@@ -2,6 +2,8 @@
 company; the employer served and the dispatching company must both approve (an
 "all of" stage) before the county HR bureau sees the application."""
 
+import datetime
+
 import pytest
 from django.http import Http404
 
@@ -64,8 +66,9 @@ def org_reviewer(region, kind, username):
 
 
 def test_both_the_employer_and_the_dispatching_company_must_approve(
-    city, ready_applicant, dispatch_admin
+    city, ready_applicant, dispatch_admin, time_machine
 ):
+    time_machine.move_to("2026-11-23 10:00 +08:00")
     app = chain_living(ready_applicant, dispatcher=city.dispatch)
     assert app.dispatcher == city.dispatch
     assert set(app.pending_orgs) == {city.tech, city.dispatch}
@@ -92,7 +95,13 @@ def test_both_the_employer_and_the_dispatching_company_must_approve(
 
     county_org = org_reviewer(city.dongcheng, Authority.Kind.ORG_DEPARTMENT, "dc_org")
     city_org = org_reviewer(city.dongcheng.parent, Authority.Kind.ORG_DEPARTMENT, "city_org")
-    for reviewer in (city.district_reviewer, county_org, city.city_reviewer, city_org):
+    app = t.approve(actor=city.district_reviewer, application=app)
+    # The 7-day public notice (F41) passes without objection.
+    t.notice_publish(actor=city.district_reviewer, application_ids=[app.pk], title="公示")
+    time_machine.shift(datetime.timedelta(days=7, minutes=1))
+    t.notices_expire()
+    app = Application.objects.get(pk=app.pk)
+    for reviewer in (county_org, city.city_reviewer, city_org):
         app = t.approve(actor=reviewer, application=app)
     assert app.state == S.APPROVED
     assert [e.stage_name for e in app.events.filter(action="approve")][-4:] == [

@@ -21,6 +21,10 @@ ACTION_NAMES = {
     "approve": _("审核通过"),
     "return": _("回退"),
     "reject": _("审核不通过"),
+    "publish": _("进入公示"),
+    "objection": _("收到公示异议"),
+    "pull_back": _("公示异议成立，撤回复核"),
+    "notice_pass": _("公示期满通过"),
 }
 VERSION_REASONS = {
     "created": _("新建"),
@@ -237,3 +241,87 @@ class ApplicationMaterial(models.Model):
 
     def __str__(self):
         return f"{self.application_id} {self.material_type}"
+
+
+class PublicNotice(models.Model):
+    """A public notice (公示, F41): an authority lists selected applications for a set
+    number of days; anyone may object; when it ends, entries without an open objection
+    move on by themselves."""
+
+    authority = models.ForeignKey(Authority, on_delete=models.PROTECT, related_name="notices")
+    title = models.CharField(_("公示标题"), max_length=120)
+    starts_at = models.DateTimeField(_("公示开始"))
+    ends_at = models.DateTimeField(_("公示结束"), db_index=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    closed_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-starts_at", "-id"]
+        verbose_name = _("公示")
+        verbose_name_plural = _("公示")
+
+    def __str__(self):
+        return self.title
+
+
+class NoticeEntry(models.Model):
+    class Status(models.TextChoices):
+        LISTED = "listed", _("公示中")
+        OBJECTED = "objected", _("有异议")
+        PASSED = "passed", _("公示通过")
+        PULLED = "pulled", _("撤回复核")
+
+    notice = models.ForeignKey(PublicNotice, on_delete=models.PROTECT, related_name="entries")
+    application = models.ForeignKey(
+        Application, on_delete=models.PROTECT, related_name="notice_entries"
+    )
+    # What the public sees is stored masked: the full values never reach a public page.
+    masked_name = models.CharField(_("姓名"), max_length=60)
+    masked_id_number = models.CharField(_("证件号码"), max_length=40)
+    employer_name = models.CharField(_("单位"), max_length=100, blank=True)
+    program_name = models.CharField(_("申报项目"), max_length=100)
+    amount = models.DecimalField(
+        _("金额（元）"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    status = models.CharField(
+        _("状态"), max_length=10, choices=Status.choices, default=Status.LISTED
+    )
+
+    class Meta:
+        ordering = ["notice", "id"]
+        verbose_name = _("公示名单")
+        verbose_name_plural = _("公示名单")
+
+    def __str__(self):
+        return f"{self.notice_id} {self.masked_name}"
+
+
+class Objection(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open", _("待处理")
+        DISMISSED = "dismissed", _("异议不成立")
+        UPHELD = "upheld", _("已撤回复核")
+
+    entry = models.ForeignKey(NoticeEntry, on_delete=models.PROTECT, related_name="objections")
+    name = models.CharField(_("反映人"), max_length=60)
+    contact = models.CharField(_("联系方式"), max_length=60)
+    content = models.TextField(_("异议内容"))
+    status = models.CharField(
+        _("处理状态"), max_length=10, choices=Status.choices, default=Status.OPEN
+    )
+    resolution = models.TextField(_("处理意见"), blank=True)
+    created_at = models.DateTimeField(_("提出时间"), auto_now_add=True)
+    resolved_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("公示异议")
+        verbose_name_plural = _("公示异议")
+
+    def __str__(self):
+        return f"{self.entry_id} {self.status}"

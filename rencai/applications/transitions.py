@@ -74,7 +74,7 @@ def _event(app, *, action, actor, from_state, from_stage, opinion="", role="", o
         application=app,
         action=action,
         actor=actor,
-        actor_name=getattr(actor, "display_name", "") or str(actor),
+        actor_name=(getattr(actor, "display_name", "") or str(actor)) if actor else _("系统"),
         role=role,
         organisation=str(org) if org is not None else "",
         actor_org_employer=employer,
@@ -236,6 +236,17 @@ def _place_at_stage(app: Application, stage_index: int) -> None:
             app.stage_employer = org
         else:
             app.stage_employer_also = org
+
+
+def _advance(app: Application) -> None:
+    """Move to the next stage, or approve after the last."""
+    if app.stage + 1 < len(app.stages):
+        _place_at_stage(app, app.stage + 1)
+        app.state = S.IN_REVIEW
+    else:
+        app.state = S.APPROVED
+        _clear_stage(app)
+        app.decided_at = timezone.now()
 
 
 def _clear_stage(app: Application) -> None:
@@ -521,6 +532,13 @@ def _review_prelude(actor, pk, seen_version):
             _("该申报已由他人处理，当前状态：%(s)s。") % {"s": app.get_state_display()},
             code="state",
         )
+    if app.current_stage.get("kind") == "notice":
+        raise ServiceError(
+            _(
+                "该申报在公示环节：请发布公示；公示期满无异议的自动通过，有异议的在异议处理中撤回复核。"
+            ),
+            code="state",
+        )
     org, membership = _reviewer_org(actor, app)
     role = membership.get_role_display() if membership else ""
     return app, org, role
@@ -565,13 +583,7 @@ def approve(*, actor, application: Application, opinion: str = "", seen_version=
                 },
             )
             return app
-        if app.stage + 1 < len(app.stages):
-            _place_at_stage(app, app.stage + 1)
-            app.state = S.IN_REVIEW
-        else:
-            app.state = S.APPROVED
-            _clear_stage(app)
-            app.decided_at = timezone.now()
+        _advance(app)
         app.last_opinion = opinion
         _save(app)
         _event(
@@ -681,3 +693,283 @@ def closure_blocker(user) -> str | None:
         state__in=[S.SUBMITTED, S.IN_REVIEW, S.APPROVED],
     ).exists()
     return _("存在审核通过或正在审核中的申报") if busy else None
+
+
+# --- the public notice (F41) ------------------------------------------------------------
+
+
+def notice_publish(*, actor, application_ids, title: str, request=None):
+    """Publish a notice of applications waiting at this authority's notice stage."""
+    from datetime import timedelta
+
+    from rencai.applications.models import NoticeEntry, PublicNotice
+    from rencai.identity import mask_id_number, mask_name
+
+    title = (title or "").strip()
+    if not title:
+        raise ServiceError(_("请填写公示标题。"), field="title")
+    ids = sorted({int(pk) for pk in application_ids})
+    if not ids:
+        raise ServiceError(_("请至少选择一条申报。"), field="applications")
+    authorities = access.reviewing_authorities_of(actor)
+    with transaction.atomic():
+        apps = list(
+            Application.objects.select_for_update(of=("self",))
+            .select_related("program", "program_version", "applicant", "employer")
+            .filter(pk__in=ids)
+            .order_by("id")
+        )
+        if len(apps) != len(ids) or any(a.stage_authority_id not in authorities for a in apps):
+            raise Http404
+        days = set()
+        for app in apps:
+            stage = app.current_stage
+            if stage is None or stage.get("kind") != "notice":
+                raise ServiceError(
+                    _("%(no)s 不在公示环节，不能公示。") % {"no": app.number}, code="state"
+                )
+            if app.notice_entries.filter(
+                status__in=[NoticeEntry.Status.LISTED, NoticeEntry.Status.OBJECTED],
+                notice__closed_at__isnull=True,
+            ).exists():
+                raise ServiceError(_("%(no)s 已在公示中。") % {"no": app.number}, code="state")
+            days.add(stage["days"])
+        if len(days) != 1:
+            raise ServiceError(_("所选申报的公示天数不同，请分别公示。"), code="state")
+        now = timezone.now()
+        authority = apps[0].stage_authority
+        notice = PublicNotice.objects.create(
+            authority=authority,
+            title=title,
+            starts_at=now,
+            ends_at=now + timedelta(days=days.pop()),
+            published_by=actor,
+        )
+        membership = Membership.objects.filter(user=actor, authority=authority).first()
+        for app in apps:
+            NoticeEntry.objects.create(
+                notice=notice,
+                application=app,
+                masked_name=mask_name(app.applicant.real_name),
+                masked_id_number=mask_id_number(app.applicant.id_number or ""),
+                employer_name=app.employer.name if app.employer else "",
+                program_name=app.program.name,
+                amount=app.amount,
+            )
+            _save(app)
+            _event(
+                app,
+                action="publish",
+                actor=actor,
+                from_state=app.state,
+                from_stage=app.stage,
+                role=membership.get_role_display() if membership else "",
+                org=authority,
+                opinion=title,
+            )
+            _tell_applicant(
+                app,
+                _("申报进入公示"),
+                _("您的%(p)s（%(no)s）已进入公示，公示期至 %(end)s。")
+                % {
+                    "p": app.program.name,
+                    "no": app.number,
+                    "end": timezone.localtime(notice.ends_at).strftime("%Y-%m-%d %H:%M"),
+                },
+            )
+        audit_record(
+            action="notice.publish",
+            actor=actor,
+            obj=notice,
+            after={"entries": len(apps), "ends_at": notice.ends_at.isoformat()},
+            request=request,
+        )
+    return notice
+
+
+def objection_file(*, entry_id: int, name: str, contact: str, content: str, request=None):
+    """Anyone may object to an entry while its notice is open (F41)."""
+    from rencai.applications.models import NoticeEntry, Objection
+
+    name, contact, content = (name or "").strip(), (contact or "").strip(), (content or "").strip()
+    if not name:
+        raise ServiceError(_("请填写反映人姓名。"), field="name")
+    if not contact:
+        raise ServiceError(_("请填写联系方式，以便核实情况。"), field="contact")
+    if len(content) < 5:
+        raise ServiceError(_("请写明异议的具体内容（至少5个字）。"), field="content")
+    with transaction.atomic():
+        entry = (
+            NoticeEntry.objects.select_for_update(of=("self",))
+            .select_related("notice", "application")
+            .filter(pk=entry_id)
+            .first()
+        )
+        if entry is None:
+            raise Http404
+        if entry.notice.closed_at or timezone.now() >= entry.notice.ends_at:
+            raise ServiceError(_("公示期已结束，不能再提出异议。"), code="state")
+        if entry.status not in (NoticeEntry.Status.LISTED, NoticeEntry.Status.OBJECTED):
+            raise ServiceError(_("该条目已不在公示中。"), code="state")
+        objection = Objection.objects.create(
+            entry=entry, name=name[:60], contact=contact[:60], content=content[:2000]
+        )
+        entry.status = NoticeEntry.Status.OBJECTED
+        entry.save(update_fields=["status"])
+        app = _lock(entry.application_id)
+        _event(
+            app,
+            action="objection",
+            actor=None,
+            from_state=app.state,
+            from_stage=app.stage,
+            opinion=_("收到一条公示异议，待公示单位核实。"),
+        )
+        audit_record(
+            action="notice.objection", obj=objection, after={"entry": entry.pk}, request=request
+        )
+        users = Membership.objects.filter(
+            authority_id=entry.notice.authority_id, role__in=access.REVIEW_ROLES
+        ).values_list("user_id", flat=True)
+        from rencai.accounts.models import User
+
+        notify_many(
+            users=User.objects.filter(pk__in=users, is_active=True),
+            title=_("公示异议"),
+            body=_("“%(t)s”中 %(n)s 收到一条异议，请核实处理。")
+            % {"t": entry.notice.title, "n": entry.masked_name},
+            link=reverse("review:notice", args=[entry.notice_id]),
+        )
+    return objection
+
+
+def objection_resolve(*, actor, objection_id: int, uphold: bool, opinion: str, request=None):
+    """The bureau checks an objection: not upheld → the entry stays in the notice (and
+    passes at once if the notice has already ended); upheld → the application is pulled
+    back to the previous stage for review again."""
+    from rencai.applications.models import NoticeEntry, Objection
+
+    opinion = (opinion or "").strip()
+    if not opinion:
+        raise ServiceError(_("请填写处理意见。"), field="opinion")
+    with transaction.atomic():
+        objection = (
+            Objection.objects.select_for_update(of=("self",))
+            .select_related("entry__notice")
+            .filter(pk=objection_id)
+            .first()
+        )
+        if (
+            objection is None
+            or objection.entry.notice.authority_id not in access.reviewing_authorities_of(actor)
+        ):
+            raise Http404
+        if objection.status != Objection.Status.OPEN:
+            raise ServiceError(_("该异议已处理。"), code="state")
+        entry = NoticeEntry.objects.select_for_update().get(pk=objection.entry_id)
+        app = _lock(entry.application_id)
+        objection.status = Objection.Status.UPHELD if uphold else Objection.Status.DISMISSED
+        objection.resolution = opinion
+        objection.resolved_at = timezone.now()
+        objection.resolved_by = actor
+        objection.save()
+        authority = entry.notice.authority
+        if uphold:
+            entry.status = NoticeEntry.Status.PULLED
+            entry.save(update_fields=["status"])
+            from_stage = app.stage
+            _place_at_stage(app, max(app.stage - 1, 0))
+            app.state = S.IN_REVIEW if app.stage else S.SUBMITTED
+            app.last_opinion = opinion
+            _save(app)
+            _event(
+                app,
+                action="pull_back",
+                actor=actor,
+                from_state=S.IN_REVIEW,
+                from_stage=from_stage,
+                opinion=opinion,
+                org=authority,
+            )
+            _tell_applicant(
+                app,
+                _("公示异议"),
+                _("您的%(p)s（%(no)s）在公示期间收到异议，已撤回复核：%(o)s")
+                % {"p": app.program.name, "no": app.number, "o": opinion},
+            )
+        elif (
+            not entry.objections.filter(status=Objection.Status.OPEN)
+            .exclude(pk=objection.pk)
+            .exists()
+        ):
+            entry.status = NoticeEntry.Status.LISTED
+            entry.save(update_fields=["status"])
+            if entry.notice.closed_at or timezone.now() >= entry.notice.ends_at:
+                _pass_entry(entry, app)
+        audit_record(
+            action="notice.objection_resolve",
+            actor=actor,
+            obj=objection,
+            after={"upheld": uphold, "opinion": opinion},
+            request=request,
+        )
+    return objection
+
+
+def _pass_entry(entry, app) -> None:
+    from rencai.applications.models import NoticeEntry
+
+    entry.status = NoticeEntry.Status.PASSED
+    entry.save(update_fields=["status"])
+    from_state, from_stage = app.state, app.stage
+    _advance(app)
+    _save(app)
+    _event(
+        app,
+        action="notice_pass",
+        actor=None,
+        from_state=from_state,
+        from_stage=from_stage,
+        opinion=_("公示期满，无异议。"),
+        org=entry.notice.authority,
+    )
+    if app.state == S.APPROVED:
+        _tell_applicant(
+            app,
+            _("审核通过"),
+            _("您的%(p)s（%(no)s）公示期满，已审核通过。")
+            % {"p": app.program.name, "no": app.number},
+        )
+    else:
+        _tell_applicant(
+            app,
+            _("公示期满"),
+            _("您的%(p)s（%(no)s）公示期满无异议，进入“%(s)s”。")
+            % {"p": app.program.name, "no": app.number, "s": app.current_stage["name"]},
+        )
+        _tell_stage(app)
+
+
+def notices_expire(*, now=None) -> int:
+    """Close every notice whose period has ended: entries without an open objection move
+    on; entries with one wait for the bureau. Run by ``run_periodic``; idempotent."""
+    from rencai.applications.models import NoticeEntry, PublicNotice
+
+    now = now or timezone.now()
+    passed = 0
+    for notice_id in PublicNotice.objects.filter(
+        ends_at__lte=now, closed_at__isnull=True
+    ).values_list("pk", flat=True):
+        with transaction.atomic():
+            notice = PublicNotice.objects.select_for_update().get(pk=notice_id)
+            if notice.closed_at:
+                continue
+            for entry in notice.entries.select_for_update().filter(
+                status=NoticeEntry.Status.LISTED
+            ):
+                _pass_entry(entry, _lock(entry.application_id))
+                passed += 1
+            notice.closed_at = now
+            notice.save(update_fields=["closed_at"])
+            audit_record(action="notice.close", obj=notice, after={"passed": passed})
+    return passed

@@ -3,4 +3,8 @@ from django.urls import path
 from rencai.portal import views
 
 app_name = "portal"
-urlpatterns = [path("", views.home, name="home")]
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("notices/", views.notices, name="notices"),
+    path("notices/<int:pk>/", views.notice, name="notice"),
+]

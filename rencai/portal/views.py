@@ -1,4 +1,7 @@
-from django.shortcuts import render
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from rencai.city import city_setting
 from rencai.orgs.models import Employer
@@ -12,3 +15,50 @@ def home(request):
         "lockout_failures": city_setting("lockout_failures"),
     }
     return render(request, "portal/home.html", ctx)
+
+
+def notices(request):
+    """Public notices (公示, F41): open ones first, then the recent closed ones."""
+    from django.core.paginator import Paginator
+
+    from rencai.applications.models import PublicNotice
+
+    qs = PublicNotice.objects.select_related("authority").order_by("closed_at", "-starts_at")
+    page = Paginator(qs, 20).get_page(request.GET.get("page"))
+    return render(request, "portal/notices.html", {"page": page, "now": timezone.now()})
+
+
+def notice(request, pk):
+    """One notice: the list (names and ID numbers masked) and the objection form."""
+    from django.core.paginator import Paginator
+    from django.shortcuts import get_object_or_404
+
+    from rencai.applications.models import NoticeEntry, PublicNotice
+    from rencai.applications.transitions import objection_file
+    from rencai.errors import ServiceError
+    from rencai.portal.forms import ObjectionForm
+
+    item = get_object_or_404(PublicNotice.objects.select_related("authority"), pk=pk)
+    is_open = item.closed_at is None and timezone.now() < item.ends_at
+    entries = item.entries.exclude(status=NoticeEntry.Status.PULLED).order_by("id")
+    form = ObjectionForm(request.POST or None, entries=entries) if is_open else None
+    if request.method == "POST" and form is not None and form.is_valid():
+        try:
+            objection_file(
+                entry_id=int(form.cleaned_data["entry"]),
+                name=form.cleaned_data["name"],
+                contact=form.cleaned_data["contact"],
+                content=form.cleaned_data["content"],
+                request=request,
+            )
+        except ServiceError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(request, _("异议已提交，公示单位将核实处理。感谢您的监督。"))
+            return redirect("portal:notice", pk=pk)
+    page = Paginator(entries, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "portal/notice.html",
+        {"notice": item, "page": page, "form": form, "is_open": is_open},
+    )

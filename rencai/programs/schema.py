@@ -369,7 +369,7 @@ def _amount(c, amount, p, program):
     return out
 
 
-STAGE_KINDS = {"review", "all_of"}
+STAGE_KINDS = {"review", "all_of", "notice"}
 
 
 def _actor(c, actor, path, applicant):
@@ -393,6 +393,8 @@ def _stage(c, s, sp, applicant, seen):
         c.fail(f"{sp}.kind", f"must be one of {', '.join(sorted(STAGE_KINDS))}")
     if kind == "all_of":
         c.mapping(s, sp, required=("code", "name", "kind", "actors"))
+    elif kind == "notice":
+        c.mapping(s, sp, required=("code", "name", "kind", "actor", "days"))
     else:
         c.mapping(s, sp, required=("code", "name", "actor"), optional=("kind",))
     code = c.code(s["code"], f"{sp}.code")
@@ -412,6 +414,14 @@ def _stage(c, s, sp, applicant, seen):
         stage["actors"] = actors
     else:
         stage["actor"] = _actor(c, s["actor"], f"{sp}.actor", applicant)
+    if kind == "notice":
+        # F41: the authority publishes the notice; it lasts ``days`` days.
+        if "authority" not in stage["actor"]:
+            c.fail(f"{sp}.actor", "a notice is published by an authority")
+        days = s["days"]
+        if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 60:
+            c.fail(f"{sp}.days", "must be a whole number of days from 1 to 60")
+        stage["days"] = days
     return stage
 
 

@@ -11,4 +11,6 @@ urlpatterns = [
     path("people/<int:pk>/", views.person_review, name="person"),
     path("applications/", views.application_queue, name="applications"),
     path("applications/<int:pk>/", views.application_review, name="application"),
+    path("notices/", views.notices, name="notices"),
+    path("notices/<int:pk>/", views.notice, name="notice"),
 ]

@@ -3,7 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -61,6 +61,7 @@ def dashboard(request):
     from rencai.applications.models import Application
 
     employers_scope, authorities_scope = actor_scope(user)
+    ctx["has_authority"] = bool(authorities_scope)
     ctx["waiting_applications"] = (
         Application.objects.filter(queue_filter(user)).count()
         if employers_scope or authorities_scope
@@ -270,3 +271,93 @@ def application_review(request, pk):
             "upgrade": rules.ordinal(app.upgrade_number),
         },
     )
+
+
+# --- public notices (F41) ------------------------------------------------------------
+
+
+@_staff_required
+def notices(request):
+    """The bureau's notice desk: applications waiting at its notice stage, to select and
+    publish; and its notices with their objections."""
+    from rencai.applications import access as app_access
+    from rencai.applications import transitions
+    from rencai.applications.models import Application, PublicNotice
+
+    authorities = app_access.reviewing_authorities_of(request.user)
+    if not authorities:
+        raise Http404
+    waiting = [
+        app
+        for app in Application.objects.filter(
+            stage_authority_id__in=authorities,
+            state__in=[Application.State.SUBMITTED, Application.State.IN_REVIEW],
+        )
+        .exclude(notice_entries__status__in=["listed", "objected"])
+        .select_related("program", "program_version", "applicant", "employer")
+        .order_by("id")[:500]
+        if (app.current_stage or {}).get("kind") == "notice"
+    ]
+    error = None
+    if request.method == "POST":
+        try:
+            notice = transitions.notice_publish(
+                actor=request.user,
+                application_ids=request.POST.getlist("applications"),
+                title=request.POST.get("title", ""),
+                request=request,
+            )
+        except ServiceError as exc:
+            error = exc.message
+        else:
+            messages.success(request, _("公示已发布：%(t)s。") % {"t": notice.title})
+            return redirect("review:notice", pk=notice.pk)
+    mine = (
+        PublicNotice.objects.filter(authority_id__in=authorities)
+        .annotate(
+            entry_count=Count("entries", distinct=True),
+            open_objections=Count(
+                "entries__objections", filter=Q(entries__objections__status="open")
+            ),
+        )
+        .order_by("-starts_at")[:50]
+    )
+    return render(
+        request,
+        "review/notices.html",
+        {
+            "waiting": waiting,
+            "notices": mine,
+            "error": error,
+            "title": request.POST.get("title", ""),
+        },
+    )
+
+
+@_staff_required
+def notice(request, pk):
+    from rencai.applications import access as app_access
+    from rencai.applications import transitions
+    from rencai.applications.models import PublicNotice
+
+    item = PublicNotice.objects.filter(
+        pk=pk, authority_id__in=app_access.reviewing_authorities_of(request.user)
+    ).first()
+    if item is None:
+        raise Http404
+    if request.method == "POST":
+        try:
+            transitions.objection_resolve(
+                actor=request.user,
+                objection_id=int(request.POST.get("objection") or 0),
+                uphold=request.POST.get("decision") == "uphold",
+                opinion=request.POST.get("opinion", ""),
+                request=request,
+            )
+        except ServiceError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("异议已处理。"))
+        return redirect("review:notice", pk=pk)
+    entries = item.entries.select_related("application").prefetch_related("objections")
+    return render(request, "review/notice.html", {"notice": item, "entries": entries})

@@ -1,0 +1,24 @@
+from captcha.fields import CaptchaField
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+
+class ObjectionForm(forms.Form):
+    """An objection to one entry of a public notice (F41). Anyone may file one; the
+    captcha keeps robots out."""
+
+    entry = forms.ChoiceField(label=_("对哪一条有异议"))
+    name = forms.CharField(label=_("反映人姓名"), max_length=60)
+    contact = forms.CharField(
+        label=_("联系方式"), max_length=60, help_text=_("手机号或邮箱，仅用于公示单位核实情况。")
+    )
+    content = forms.CharField(
+        label=_("异议内容"), max_length=2000, widget=forms.Textarea(attrs={"rows": 4})
+    )
+    captcha = CaptchaField(label=_("图形验证码"))
+
+    def __init__(self, *args, entries, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["entry"].choices = [("", "—")] + [
+            (str(e.pk), f"{e.masked_name} · {e.employer_name} · {e.program_name}") for e in entries
+        ]
