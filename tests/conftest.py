@@ -164,3 +164,54 @@ def set_city(**values):
     pack = Pack.objects.get(code="city")
     pack.city = {**pack.city, **values}
     pack.save()
+
+
+def import_outside_data(
+    tmp_path, user, *, status="normal", months=("2020-07", "2026-10"), gaps=(), start_level=None
+):
+    """Import, through the administrator's import, the social-insurance and registry
+    records that make ``user`` (see ``prepare_applicant``) pass CHAIN's rules: insured,
+    contributions every month in ``months`` except ``gaps``, the diploma in the registry,
+    and a 3-year labour contract with the current employer in the work history."""
+    import datetime
+
+    from rencai.integrations.services import import_file
+    from rencai.profiles.models import Education, WorkHistory
+    from rencai.programs import months as m
+
+    (tmp_path / "insured.csv").write_text(
+        "id_number,name,status,bank_name,bank_account\n"
+        f"{user.id_number},{user.real_name},{status},示范银行东城支行,6217000012345678901\n",
+        encoding="utf-8",
+    )
+    first, last = m.parse_month(months[0]), m.parse_month(months[1])
+    rows = [
+        f"{user.id_number},{m.month_label(i)},示范单位,500.00"
+        for i in range(first, last + 1)
+        if m.month_label(i) not in gaps
+    ]
+    (tmp_path / "contributions.csv").write_text(
+        "id_number,month,employer_name,amount\n" + "\n".join(rows) + "\n", encoding="utf-8"
+    )
+    edu = Education.objects.filter(owner=user).first()
+    (tmp_path / "certificates.csv").write_text(
+        "number,kind,holder_name,holder_id_number,school_name,level,awarded_on\n"
+        f"{edu.diploma_number},diploma,{user.real_name},{user.id_number},{edu.school.name},"
+        f"{edu.level},2020-06-30\n",
+        encoding="utf-8",
+    )
+    for kind in ("insured", "contributions", "certificates"):
+        batch = import_file(kind, tmp_path / f"{kind}.csv")
+        assert batch.rejected_count == 0, batch.rejected_rows
+    WorkHistory.objects.get_or_create(
+        owner=user,
+        employer=user.employer,
+        defaults={
+            "kind": "work",
+            "organisation_name": user.employer.name,
+            "district": user.employer.district,
+            "start_date": datetime.date(2020, 7, 1),
+            "contract_start": datetime.date(2020, 7, 1),
+            "contract_end": datetime.date(2025, 6, 30),
+        },
+    )

@@ -15,7 +15,7 @@ from rencai.errors import ServiceError
 from rencai.orgs.models import Authority, Membership
 from rencai.profiles.models import Material
 from rencai.programs.models import Program
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, import_outside_data
 from tests.test_applications import TODAY
 
 S = Application.State
@@ -32,7 +32,16 @@ def dispatch_admin(city):
     return user
 
 
-def chain_living(applicant, dispatcher=None, start="2024-01", end="2024-06"):
+def chain_living(applicant, dispatcher=None, start="2024-01", end="2024-06", tmp_path=None):
+    """File and submit CHAIN's living subsidy; the person's outside data is imported first
+    (into a fresh directory) unless it is already there."""
+    from rencai.integrations.models import InsuredPerson
+
+    if not InsuredPerson.objects.filter(id_number=applicant.id_number).exists():
+        import tempfile
+        from pathlib import Path
+
+        import_outside_data(Path(tmp_path or tempfile.mkdtemp()), applicant)
     materials = {
         mt: list(
             Material.objects.filter(owner=applicant, material_type=mt).values_list("pk", flat=True)

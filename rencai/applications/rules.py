@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from rencai.applications.models import Application
+from rencai.errors import ServiceError
 from rencai.programs import months as m
 
 EDUCATION_NAMES = {
@@ -225,8 +226,24 @@ def precheck(app: Application, *, today: datetime.date | None = None) -> list[Ru
 
     education = highest_education(applicant) if applicant.is_person else None
     for rule in definition["rules"]:
-        results.append(_run_rule(rule, app, period, education))
+        try:
+            results.append(_run_rule(rule, app, period, education))
+        except ServiceError as exc:
+            if exc.code != "unavailable":
+                raise
+            # An outside system is down: never a pass; say so and ask to retry (F23).
+            results.append(
+                RuleResult(rule["kind"], RULE_NAMES.get(rule["kind"], ""), False, exc.message)
+            )
     return results
+
+
+RULE_NAMES = {
+    "pension_start": _("养老保险参保"),
+    "deducted_matches_contributions": _("扣发月数"),
+    "certificates_verified": _("学历学位证书"),
+    "contract_years_at_least": _("劳动合同期限"),
+}
 
 
 def _run_rule(rule: dict, app: Application, period: Period | None, education) -> RuleResult:
@@ -342,7 +359,98 @@ def _run_rule(rule: dict, app: Application, period: Period | None, education) ->
             ok,
             _("必需材料已上传。") if ok else _("缺少材料：%(m)s。") % {"m": "、".join(missing)},
         )
+    if kind in (
+        "pension_start",
+        "deducted_matches_contributions",
+        "certificates_verified",
+        "contract_years_at_least",
+    ):
+        return _run_outside_rule(rule, app, period, education)
     raise ValueError(f"unknown rule {kind}")  # the pack schema prevents this
+
+
+def _run_outside_rule(rule, app, period, education) -> RuleResult:
+    """CHAIN's rules on social-insurance and education-registry data (F21, F23, F24)."""
+    from rencai.integrations import rules as outside
+
+    kind = rule["kind"]
+    name = str(RULE_NAMES[kind])
+    applicant = app.applicant
+    if kind == "pension_start":
+        ok, reason = outside.check_pension_start(
+            applicant.id_number or "", education or "", earliest_by_level=rule["earliest"]
+        )
+        return RuleResult(kind, name, ok, reason)
+    if kind == "deducted_matches_contributions":
+        if period is None:
+            return RuleResult(kind, name, False, _("请先填写申请起止月份。"))
+        missing = outside.deducted_months(
+            applicant.id_number or "", m.month_label(period.start), m.month_label(period.end)
+        )
+        ok = len(missing) == period.deducted
+        listed = "、".join(d.strftime("%Y-%m") for d in missing) or _("无")
+        if ok:
+            reason = _("起止年月中未缴纳养老保险的月数为%(n)d（%(m)s），与填写的扣发月数一致。") % {
+                "n": len(missing),
+                "m": listed,
+            }
+        else:
+            reason = _(
+                "社保记录显示起止年月中有%(n)d个月未缴纳企业养老保险（%(m)s），"
+                "您填写的扣发月数是%(d)d，请核查后按%(n)d填写。"
+            ) % {"n": len(missing), "m": listed, "d": period.deducted}
+        return RuleResult(kind, name, ok, reason)
+    if kind == "certificates_verified":
+        from rencai.profiles.models import Education
+
+        edu = (
+            Education.objects.filter(owner=applicant)
+            .order_by("-is_highest", "-graduation_date")
+            .first()
+        )
+        if edu is None:
+            return RuleResult(kind, name, False, _("请先在“学历信息”中填写毕业证书编号。"))
+        reasons, ok = [], True
+        for number, cert_kind in ((edu.diploma_number, "diploma"), (edu.degree_number, "degree")):
+            if not number:
+                continue
+            passed, reason = outside.check_certificate(
+                number, name=applicant.real_name, kind=cert_kind
+            )
+            ok = ok and passed
+            reasons.append(reason)
+        return RuleResult(kind, name, ok, " ".join(reasons))
+    # contract_years_at_least (F24): the labour contract with the declaring employer.
+    from rencai.profiles.models import WorkHistory
+
+    years = rule["years"]
+    best = None
+    for work in WorkHistory.objects.filter(owner=applicant, kind="work", employer=app.employer):
+        if work.contract_start and work.contract_end:
+            span = work.contract_end
+            need = _add_years(work.contract_start, years)
+            if span >= need and (best is None or span > best):
+                best = span
+    ok = best is not None
+    employer = app.employer.name if app.employer else ""
+    return RuleResult(
+        kind,
+        name,
+        ok,
+        _("与“%(e)s”的劳动合同期限满%(y)d年。") % {"e": employer, "y": years}
+        if ok
+        else _(
+            "工作经历中与“%(e)s”的劳动合同期限不满%(y)d年（或未填写合同起止日期），请在“工作经历”中核对。"
+        )
+        % {"e": employer, "y": years},
+    )
+
+
+def _add_years(day: datetime.date, years: int) -> datetime.date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
 
 
 def ordinal(n: int | None) -> str:

@@ -177,3 +177,25 @@ def profile_for_review(app) -> dict | None:
     from rencai.profiles.selectors import profile_summary
 
     return profile_summary(app.applicant)
+
+
+def payout_account(user, definition) -> dict | None:
+    """F22: for programs checked against social insurance, the payout account is the bank
+    account of the person's social-security card, shown read-only. None when the program
+    does not use it; ``{"missing": True}`` when there is no record; ``{"error": msg}`` when
+    the system cannot be reached."""
+    if not user.is_person or not any(
+        r["kind"] in ("pension_start", "deducted_matches_contributions")
+        for r in definition["rules"]
+    ):
+        return None
+    from rencai.errors import ServiceError
+    from rencai.integrations.rules import bank_account_of
+
+    try:
+        found = bank_account_of(user.id_number or "")
+    except ServiceError as exc:
+        return {"error": exc.message}
+    if not found:
+        return {"missing": True}
+    return {"bank": found[0], "account": found[1]}

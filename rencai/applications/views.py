@@ -73,10 +73,36 @@ def notice(request, code):
     )
 
 
+def _before_form(user, definition) -> str | None:
+    """F21: rules that decide whether the form may open at all (pension start and insured
+    status). Returns the refusal reason, or None."""
+    rule = next((r for r in definition["rules"] if r["kind"] == "pension_start"), None)
+    if rule is None or not user.is_person:
+        return None
+    from rencai.integrations.rules import check_pension_start
+
+    try:
+        ok, reason = check_pension_start(
+            user.id_number or "",
+            rules.highest_education(user) or "",
+            earliest_by_level=rule["earliest"],
+        )
+    except ServiceError as exc:
+        return exc.message
+    return None if ok else reason
+
+
 @login_required
 def new(request, code):
     program = _program_for(request.user, code)
     definition = program.definition
+    refusal = _before_form(request.user, definition)
+    if refusal:
+        return render(
+            request,
+            "applications/refused.html",
+            {"program": program, "reason": refusal, "menu": "programs"},
+        )
     opened = request.session.get(_notice_key(program))
     waited = time.time() - opened if opened else -1
     if definition["notice"]["text"] and (
@@ -107,7 +133,13 @@ def new(request, code):
     return render(
         request,
         "applications/form.html",
-        {"program": program, "definition": definition, "form": form, "menu": "programs"},
+        {
+            "program": program,
+            "definition": definition,
+            "form": form,
+            "bank": selectors.payout_account(request.user, definition),
+            "menu": "programs",
+        },
     )
 
 
@@ -159,6 +191,7 @@ def detail(request, pk):
             "events": selectors.timeline(app),
             "stages": selectors.stage_track(app),
             "upgrade": rules.ordinal(app.upgrade_number),
+            "bank": selectors.payout_account(app.applicant, definition),
             "menu": "mine",
         },
     )

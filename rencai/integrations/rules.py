@@ -11,6 +11,7 @@ from decimal import Decimal
 from types import MappingProxyType
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from rencai.integrations.adapters import (
     EducationRegistry,
@@ -29,7 +30,9 @@ DEFAULT_EARLIEST_BY_LEVEL: Mapping[str, str] = MappingProxyType(
     {"master": "2017-01", "doctor": "2017-01", "bachelor": "2019-06"}
 )
 
-NOT_FOUND_ADVICE = "请核对证书编号；确认无误后请联系毕业院校确认证书信息是否已上传至教育部"
+NOT_FOUND_ADVICE = gettext_noop(
+    "请核对证书编号；确认无误后请联系毕业院校确认证书信息是否已上传至教育部"
+)
 
 
 def _level_label(level: str) -> str:

@@ -27,6 +27,11 @@ RULE_KINDS = {
     "lifetime_cap_months": {"months": "positive_int"},
     "max_claims": {"count": "positive_int"},
     "materials_required": {},
+    # CHAIN (F21–F24), checked against the outside systems' data (rencai.integrations):
+    "pension_start": {},
+    "deducted_matches_contributions": {},
+    "certificates_verified": {},
+    "contract_years_at_least": {"years": "positive_int"},
 }
 AMOUNT_KINDS = {"none", "fixed", "per_month", "by_education"}
 CITY_KEYS = {
@@ -332,7 +337,12 @@ def _rules(c, rules, p, program):
         if kind not in RULE_KINDS:
             c.fail(f"{rp}.kind", f"unknown rule (known: {', '.join(sorted(RULE_KINDS))})")
         params = RULE_KINDS[kind]
-        c.mapping(r, rp, required=("kind", *params))
+        c.mapping(
+            r,
+            rp,
+            required=("kind", *params),
+            optional=("earliest",) if kind == "pension_start" else (),
+        )
         rule = {"kind": kind}
         for key, kind_of in params.items():
             if kind_of == "positive_int":
@@ -341,7 +351,19 @@ def _rules(c, rules, p, program):
                 if r[key] not in EDUCATION_LEVELS:
                     c.fail(f"{rp}.{key}", f"must be one of {', '.join(EDUCATION_LEVELS)}")
                 rule[key] = r[key]
-        if kind in ("no_overlap", "lifetime_cap_months") and program["period"] is None:
+        if kind == "pension_start":
+            earliest = r.get(
+                "earliest", {"master": "2017-01", "doctor": "2017-01", "bachelor": "2019-06"}
+            )
+            c.mapping(earliest, f"{rp}.earliest", optional=EDUCATION_LEVELS)
+            for level, month in earliest.items():
+                if not isinstance(month, str) or not re.match(r"^\d{4}-(0[1-9]|1[0-2])$", month):
+                    c.fail(f"{rp}.earliest.{level}", 'must be a month like "2017-01"')
+            rule["earliest"] = dict(earliest)
+        if (
+            kind in ("no_overlap", "lifetime_cap_months", "deducted_matches_contributions")
+            and program["period"] is None
+        ):
             c.fail(f"{rp}.kind", f'the rule "{kind}" needs the program to have a period')
         out.append(rule)
     return out

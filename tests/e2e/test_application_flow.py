@@ -97,7 +97,7 @@ def test_city_graduate_living_allowance_from_profile_to_approval(
 
     page.get_by_role("navigation", name="主导航").get_by_role("link", name="业务申报").click()
     check_a11y(page, "/applications/")
-    page.get_by_role("link", name="申报 高校毕业生生活补助").click()
+    page.get_by_role("link", name="申报 高校毕业生生活补助", exact=True).click()
     expect(page.get_by_role("heading", name="申请须知")).to_be_visible()
     check_a11y(page, "notice")
     page.get_by_role("link", name="我已阅读，开始填写").click()
