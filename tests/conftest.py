@@ -215,3 +215,14 @@ def import_outside_data(
             "contract_end": datetime.date(2025, 6, 30),
         },
     )
+
+
+@pytest.fixture(autouse=True)
+def chinese_by_default():
+    """Every test starts in the default language (a request in English in an earlier test
+    must not leak into the next one's messages)."""
+    from django.utils import translation
+
+    translation.activate("zh-hans")
+    yield
+    translation.deactivate()

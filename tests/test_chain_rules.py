@@ -154,3 +154,70 @@ def test_import_rejects_bad_rows_and_keeps_the_good(city, ready_applicant, tmp_p
     assert (batch.accepted_count, batch.rejected_count) == (1, 1)
     assert batch.rejected_rows[0]["line"] == 3
     assert InsuredPerson.objects.count() == 1
+
+
+# --- F26: a bachelor who changed county -------------------------------------------------
+
+
+def job(applicant, district, name, employer=None):
+    return WorkHistory.objects.create(
+        owner=applicant,
+        kind="work",
+        organisation_name=name,
+        employer=employer,
+        district=district,
+        start_date=datetime.date(2020, 7, 1),
+        end_date=datetime.date(2023, 12, 31),
+        contract_start=datetime.date(2020, 7, 1),
+        contract_end=datetime.date(2023, 12, 31),
+    )
+
+
+def declare_through(applicant, work):
+    app = draft(applicant)
+    return t.draft_save(
+        actor=applicant, application=app, data={**app.data, "declaring_work": work.pk}
+    )
+
+
+def test_a_job_in_another_county_declares_through_that_countys_virtual_employer(
+    city, ready_applicant, tmp_path
+):
+    from rencai.orgs.models import Employer
+
+    import_outside_data(tmp_path, ready_applicant)
+    west = job(ready_applicant, city.xicheng, "西城区某科技公司")
+    app = declare_through(ready_applicant, west)
+    virtual = Employer.objects.get(kind="virtual", district=city.xicheng)
+    assert app.employer == virtual
+    assert result(app, "contract_years_at_least").ok  # the contract of the chosen job
+    app = t.submit(actor=ready_applicant, application=app, commitment_accepted=True, today=TODAY)
+    # The virtual employer is run by that county's HR bureau: the 西城 reviewer acts.
+    assert app.stage_authority.region == city.xicheng
+    app = t.approve(actor=city.outsider_reviewer, application=app)
+    assert app.current_stage["code"] == "county_hr" and app.stage_authority.region == city.xicheng
+
+
+def test_a_job_in_the_same_county_declares_through_the_current_employer(
+    city, ready_applicant, tmp_path
+):
+    import_outside_data(tmp_path, ready_applicant)
+    east = job(ready_applicant, city.dongcheng, "东城区原单位")
+    assert declare_through(ready_applicant, east).employer == city.tech
+
+
+def test_masters_and_doctors_declare_through_their_current_employer_only(
+    city, ready_applicant, tmp_path
+):
+    from rencai.errors import ServiceError
+
+    Education.objects.filter(owner=ready_applicant).update(level="master")
+    import_outside_data(tmp_path, ready_applicant)
+    west = job(ready_applicant, city.xicheng, "西城区某科技公司")
+    app = draft(ready_applicant)
+    with pytest.raises(ServiceError, match="硕士、博士研究生的申报单位固定为现任职单位"):
+        t.draft_save(
+            actor=ready_applicant, application=app, data={**app.data, "declaring_work": west.pk}
+        )
+    app.refresh_from_db()
+    assert app.employer == city.tech and "declaring_work" not in app.data

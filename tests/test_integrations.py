@@ -11,9 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from django.conf import settings as django_settings
 from django.core.management import CommandError, call_command
-from django.utils import translation
 from openpyxl import Workbook
 
 from rencai.audit.models import AuditEntry
@@ -47,13 +45,6 @@ BACHELOR_2019_05 = make_id("11010119960101345")
 BACHELOR_2019_06 = make_id("11010119960202456")
 SUSPENDED = make_id("11010119920505567")
 NOBODY = make_id("11010119930606678")  # never imported
-
-
-@pytest.fixture(autouse=True)
-def chinese():
-    """Reasons are asserted in Chinese, whatever language an earlier test left active."""
-    with translation.override(django_settings.LANGUAGE_CODE):
-        yield
 
 
 def bad_check_digit(number: str) -> str:

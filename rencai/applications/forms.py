@@ -68,7 +68,15 @@ def build_field(spec: dict) -> forms.Field:
 
 
 class ApplicationForm(forms.Form):
-    def __init__(self, definition: dict, *args, materials_of_owner=(), attached=None, **kwargs):
+    def __init__(
+        self,
+        definition: dict,
+        *args,
+        materials_of_owner=(),
+        attached=None,
+        work_history=None,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         self.definition = definition
         for spec in definition["fields"]:
@@ -93,6 +101,24 @@ class ApplicationForm(forms.Form):
                 ),
             )
             self.fields["dispatcher"].marked_required = False
+        if definition.get("cross_county") and work_history is not None:
+            # F26: a bachelor who changed county declares through an employer chosen from
+            # the work history; the system routes it (same county → the current employer,
+            # another county → that county's virtual employer).
+            self.fields["declaring_work"] = forms.ChoiceField(
+                label=_("申报单位（从工作经历中选择）"),
+                required=False,
+                choices=[("", _("现任职单位"))]
+                + [
+                    (str(w.pk), f"{w.organisation_name}（{w.district or ''}）")
+                    for w in work_history
+                ],
+                help_text=_(
+                    "本科生跨区县就业的可选择原单位：与现任职单位在同一区县的，申报到现任职单位；"
+                    "在其他区县的，申报到该区县的虚拟单位。硕士、博士固定为现任职单位。"
+                ),
+            )
+            self.fields["declaring_work"].marked_required = False
         attached = attached or {}
         by_type: dict[str, list] = {}
         for material in materials_of_owner:
@@ -116,8 +142,9 @@ class ApplicationForm(forms.Form):
 
     def field_specs(self):
         fields = [self[spec["code"]] for spec in self.definition["fields"]]
-        if "dispatcher" in self.fields:
-            fields.append(self["dispatcher"])
+        for extra in ("dispatcher", "declaring_work"):
+            if extra in self.fields:
+                fields.append(self[extra])
         return fields
 
     def material_fields(self):
@@ -151,8 +178,9 @@ class ApplicationForm(forms.Form):
             elif isinstance(value, Decimal):
                 value = str(value)
             out[spec["code"]] = value
-        if self.cleaned_data.get("dispatcher"):
-            out["dispatcher"] = int(self.cleaned_data["dispatcher"])
+        for extra in ("dispatcher", "declaring_work"):
+            if self.cleaned_data.get(extra):
+                out[extra] = int(self.cleaned_data[extra])
         return out
 
     def to_materials(self) -> dict[str, list[int]]:
@@ -163,7 +191,7 @@ class ApplicationForm(forms.Form):
 
 
 def initial_from(definition: dict, data: dict) -> dict:
-    initial = {"dispatcher": str(data["dispatcher"])} if data.get("dispatcher") else {}
+    initial = {k: str(data[k]) for k in ("dispatcher", "declaring_work") if data.get(k)}
     for spec in definition["fields"]:
         if spec["code"] in data:
             initial[spec["code"]] = data[spec["code"]]

@@ -425,7 +425,12 @@ def _run_outside_rule(rule, app, period, education) -> RuleResult:
 
     years = rule["years"]
     best = None
-    for work in WorkHistory.objects.filter(owner=applicant, kind="work", employer=app.employer):
+    works = WorkHistory.objects.filter(owner=applicant, kind="work")
+    if app.data.get("declaring_work"):  # F26: the job chosen to declare through
+        works = works.filter(pk=app.data["declaring_work"])
+    else:
+        works = works.filter(employer=app.employer)
+    for work in works:
         if work.contract_start and work.contract_end:
             span = work.contract_end
             need = _add_years(work.contract_start, years)
@@ -433,6 +438,9 @@ def _run_outside_rule(rule, app, period, education) -> RuleResult:
                 best = span
     ok = best is not None
     employer = app.employer.name if app.employer else ""
+    if app.data.get("declaring_work"):
+        chosen = WorkHistory.objects.filter(pk=app.data["declaring_work"]).first()
+        employer = chosen.organisation_name if chosen else employer
     return RuleResult(
         kind,
         name,

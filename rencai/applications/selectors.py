@@ -199,3 +199,13 @@ def payout_account(user, definition) -> dict | None:
     if not found:
         return {"missing": True}
     return {"bank": found[0], "account": found[1]}
+
+
+def work_history_of(user):
+    from rencai.profiles.models import WorkHistory
+
+    return list(
+        WorkHistory.objects.filter(owner=user, kind="work")
+        .select_related("district")
+        .order_by("-start_date")
+    )

@@ -193,6 +193,18 @@ def _resolve(app: Application, actor: dict, stage: dict):
     if actor.get("employer"):
         if app.employer is None or not app.employer.is_approved:
             raise ServiceError(_("所在单位尚未通过审核，暂不能提交。"), code="blocked")
+        if app.employer.kind == "virtual":
+            # A county's virtual employer (F26) is run by that county's HR bureau.
+            bureau = Authority.objects.filter(
+                kind=Authority.Kind.HR_BUREAU, region_id=app.employer.district_id
+            ).first()
+            if bureau is None:
+                raise ServiceError(
+                    _("本市尚未设置“%(stage)s”环节的审核部门，暂不能提交，请联系管理员。")
+                    % {"stage": stage["name"]},
+                    code="blocked",
+                )
+            return bureau
         return app.employer
     if actor.get("dispatcher"):
         if app.dispatcher_id and not app.dispatcher.is_approved:
@@ -312,9 +324,6 @@ def draft_save(
                     code="state",
                 )
             created = False
-            if app.state == S.DRAFT:
-                # A draft follows the person's current employer.
-                app.employer = _applicant_employer(actor)
         app.data = data
         _derive(app)
         _save(app)
@@ -343,9 +352,47 @@ def _kind_of(actor) -> str:
     return "agency" if actor.kind == "agency" else "employer"
 
 
+def declaring_employer(app: Application):
+    """F26: who the application is declared through. Persons declare through their
+    current employer; with ``cross_county`` a bachelor may pick a job from the work
+    history: in the current employer's county → the current employer; in another county
+    → that county's virtual employer."""
+    current = _applicant_employer(app.applicant)
+    if not app.definition.get("cross_county") or not app.data.get("declaring_work"):
+        return current
+    from rencai.orgs.models import Employer
+    from rencai.profiles.models import WorkHistory
+
+    if rules.highest_education(app.applicant) != "bachelor":
+        raise ServiceError(
+            _("硕士、博士研究生的申报单位固定为现任职单位，不能选择其他单位。"),
+            field="declaring_work",
+        )
+    work = WorkHistory.objects.filter(
+        pk=app.data["declaring_work"], owner=app.applicant, kind="work"
+    ).first()
+    if work is None or work.district_id is None:
+        raise ServiceError(
+            _("请从工作经历中选择申报单位，并在工作经历中填写所在区县。"), field="declaring_work"
+        )
+    if current is not None and work.district_id == current.district_id:
+        return current
+    virtual = Employer.objects.filter(
+        kind=Employer.Kind.VIRTUAL, district_id=work.district_id, status="approved"
+    ).first()
+    if virtual is None:
+        raise ServiceError(
+            _("%(d)s尚未设置跨区县申报的虚拟单位，请联系管理员。") % {"d": work.district},
+            field="declaring_work",
+        )
+    return virtual
+
+
 def _derive(app: Application) -> None:
-    """Months, amount, period, claim kind and the dispatching company, recomputed from
-    the form at every save."""
+    """Months, amount, period, claim kind, the dispatching company and the declaring
+    employer, recomputed from the form at every save."""
+    if app.state == S.DRAFT or app.pk is None:
+        app.employer = declaring_employer(app)
     if app.definition.get("dispatch"):
         from rencai.orgs.models import Employer
 

@@ -115,6 +115,7 @@ def new(request, code):
         request.POST or None,
         initial=initial_from(definition, {}),
         materials_of_owner=selectors.materials_of(request.user),
+        work_history=selectors.work_history_of(request.user),
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -160,6 +161,7 @@ def detail(request, pk):
             initial=initial_from(definition, app.data),
             materials_of_owner=selectors.materials_of(request.user),
             attached=selectors.attached_by_type(app),
+            work_history=selectors.work_history_of(request.user),
         )
         if request.method == "POST" and form.is_valid():
             try:

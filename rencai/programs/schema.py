@@ -168,6 +168,7 @@ def _program(c: _Checker, prog, p, categories) -> dict:
             "resubmit",
             "summary",
             "dispatch",
+            "cross_county",
         ),
     )
     out = {"code": c.code(prog["code"], f"{p}.code"), "name": c.text(prog["name"], f"{p}.name")}
@@ -213,6 +214,12 @@ def _program(c: _Checker, prog, p, categories) -> dict:
     if not isinstance(dispatch, bool):
         c.fail(f"{p}.dispatch", "must be true or false")
     out["dispatch"] = dispatch
+    cross = prog.get("cross_county", False)
+    if not isinstance(cross, bool):
+        c.fail(f"{p}.cross_county", "must be true or false")
+    if cross and out["applicant"] != "person":
+        c.fail(f"{p}.cross_county", "only person programs choose a declaring employer")
+    out["cross_county"] = cross
     out["chains"] = _chains(c, prog["chains"], f"{p}.chains", out["applicant"])
     uses_dispatcher = any(
         "dispatcher" in actor
