@@ -8,7 +8,12 @@ from rencai.applications.models import Application
 from rencai.orgs.models import Membership
 from rencai.review.access import employer_roles_of
 
-REVIEW_ROLES = [Membership.Role.REVIEWER, Membership.Role.AUTHORITY_ADMIN]
+# Finance officers act at payout stages, which sit at finance bureaus only.
+REVIEW_ROLES = [
+    Membership.Role.REVIEWER,
+    Membership.Role.AUTHORITY_ADMIN,
+    Membership.Role.FINANCE_OFFICER,
+]
 
 
 def reviewing_authorities_of(user) -> set[int]:

@@ -25,6 +25,10 @@ ACTION_NAMES = {
     "objection": _("收到公示异议"),
     "pull_back": _("公示异议成立，撤回复核"),
     "notice_pass": _("公示期满通过"),
+    "payout_batch": _("列入拨付批次"),
+    "paid": _("已拨付"),
+    "payout_failed": _("拨付失败"),
+    "confirm": _("个人确认到账"),
 }
 VERSION_REASONS = {
     "created": _("新建"),
@@ -42,6 +46,8 @@ class Application(models.Model):
         RETURNED = "returned", _("已回退")
         APPROVED = "approved", _("审核通过")
         REJECTED = "rejected", _("审核不通过")
+        TO_CONFIRM = "to_confirm", _("个人拨付待确认")
+        CONFIRMED = "confirmed", _("已确认到账")
 
     class ClaimKind(models.TextChoices):
         NEW = "new", _("新申请")
@@ -146,7 +152,7 @@ class Application(models.Model):
 
     @property
     def current_stage(self) -> dict | None:
-        if self.state in (self.State.SUBMITTED, self.State.IN_REVIEW):
+        if self.state in (self.State.SUBMITTED, self.State.IN_REVIEW, self.State.TO_CONFIRM):
             return self.stages[self.stage]
         return None
 
@@ -158,6 +164,11 @@ class Application(models.Model):
             for org in (self.stage_employer, self.stage_employer_also, self.stage_authority)
             if org is not None
         ]
+
+    @property
+    def current_stage_kind(self) -> str:
+        stage = self.stages[self.stage] if self.stages and self.stage < len(self.stages) else {}
+        return stage.get("kind", "review")
 
     @property
     def is_open(self) -> bool:
@@ -325,3 +336,74 @@ class Objection(models.Model):
 
     def __str__(self):
         return f"{self.entry_id} {self.status}"
+
+
+class PayoutBatch(models.Model):
+    """A finance bureau's payout batch (F37, F42): items go to the bank in one file; the
+    bank's result file marks each paid or failed."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("待导出")
+        EXPORTED = "exported", _("已导出银行文件")
+        SETTLED = "settled", _("已导入银行结果")
+
+    number = models.CharField(_("批次号"), max_length=30, unique=True)
+    authority = models.ForeignKey(
+        Authority, on_delete=models.PROTECT, related_name="payout_batches"
+    )
+    stage = models.PositiveSmallIntegerField()
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.OPEN)
+    item_count = models.PositiveIntegerField(_("笔数"), default=0)
+    total = models.DecimalField(_("金额合计（元）"), max_digits=14, decimal_places=2, default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    settled_at = models.DateTimeField(_("结果导入时间"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("拨付批次")
+        verbose_name_plural = _("拨付批次")
+
+    def __str__(self):
+        return self.number
+
+
+class PayoutItem(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("拨付中")
+        PAID = "paid", _("已拨付")
+        FAILED = "failed", _("拨付失败")
+
+    batch = models.ForeignKey(PayoutBatch, on_delete=models.PROTECT, related_name="items")
+    application = models.ForeignKey(
+        Application, on_delete=models.PROTECT, related_name="payout_items"
+    )
+    stage = models.PositiveSmallIntegerField()
+    name = models.CharField(_("姓名"), max_length=60)
+    bank_name = models.CharField(_("开户银行"), max_length=100)
+    bank_account = models.CharField(_("银行账号"), max_length=32)
+    amount = models.DecimalField(_("金额（元）"), max_digits=12, decimal_places=2)
+    status = models.CharField(
+        _("状态"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    reason = models.CharField(_("失败原因"), max_length=200, blank=True)
+    settled_at = models.DateTimeField(_("结果时间"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["batch", "id"]
+        verbose_name = _("拨付明细")
+        verbose_name_plural = _("拨付明细")
+        constraints = [
+            # One payout per application and payout stage, even under concurrent batches:
+            # only a failed item may be followed by another.
+            models.UniqueConstraint(
+                fields=["application", "stage"],
+                condition=models.Q(status__in=["pending", "paid"]),
+                name="payout_once_per_stage",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.batch_id} {self.application_id}"

@@ -28,6 +28,14 @@ COUNTING_STATES = [
     Application.State.IN_REVIEW,
     Application.State.RETURNED,
     Application.State.APPROVED,
+    Application.State.TO_CONFIRM,
+    Application.State.CONFIRMED,
+]
+# Approved, and for chains that pay out, paid and confirmed.
+DONE_STATES = [
+    Application.State.APPROVED,
+    Application.State.TO_CONFIRM,
+    Application.State.CONFIRMED,
 ]
 ORDINALS = {1: "第一次", 2: "第二次", 3: "第三次"}
 
@@ -88,13 +96,13 @@ def _others(app: Application):
 
 def claim_kind_of(app: Application) -> str:
     """New claim or renewal (F25): a renewal when an approved claim of the program exists."""
-    approved = _others(app).filter(state=Application.State.APPROVED).exists()
+    approved = _others(app).filter(state__in=DONE_STATES).exists()
     return Application.ClaimKind.RENEWAL if approved else Application.ClaimKind.NEW
 
 
 def upgrade_number_of(app: Application) -> int:
     """First, second, … upgrade (F20), from the person's approved applications."""
-    return _others(app).filter(state=Application.State.APPROVED).count() + 1
+    return _others(app).filter(state__in=DONE_STATES).count() + 1
 
 
 def amount_of(app: Application, period: Period | None, education: str | None) -> Decimal | None:

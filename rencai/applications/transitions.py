@@ -15,6 +15,7 @@ state. Each transition
 """
 
 import datetime
+import uuid
 
 from django.db import transaction
 from django.http import Http404
@@ -240,6 +241,8 @@ def _place_at_stage(app: Application, stage_index: int) -> None:
     stage = app.stages[stage_index]
     app.stage = stage_index
     app.stage_employer = app.stage_employer_also = app.stage_authority = None
+    if stage.get("kind") == "confirm":
+        return  # the applicant acts (F37)
     orgs = [org for actor in stage_actors(stage) if (org := _resolve(app, actor, stage))]
     for org in orgs:
         if isinstance(org, Authority):
@@ -254,7 +257,7 @@ def _advance(app: Application) -> None:
     """Move to the next stage, or approve after the last."""
     if app.stage + 1 < len(app.stages):
         _place_at_stage(app, app.stage + 1)
-        app.state = S.IN_REVIEW
+        app.state = S.TO_CONFIRM if app.current_stage_kind == "confirm" else S.IN_REVIEW
     else:
         app.state = S.APPROVED
         _clear_stage(app)
@@ -579,6 +582,8 @@ def _review_prelude(actor, pk, seen_version):
             _("该申报已由他人处理，当前状态：%(s)s。") % {"s": app.get_state_display()},
             code="state",
         )
+    if app.current_stage.get("kind") == "payout":
+        raise ServiceError(_("该申报在拨付环节：请列入拨付批次，按银行结果办理。"), code="state")
     if app.current_stage.get("kind") == "notice":
         raise ServiceError(
             _(
@@ -737,7 +742,7 @@ def closure_blocker(user) -> str | None:
     busy = Application.objects.filter(
         applicant=user,
         deleted_at__isnull=True,
-        state__in=[S.SUBMITTED, S.IN_REVIEW, S.APPROVED],
+        state__in=[S.SUBMITTED, S.IN_REVIEW, S.APPROVED, S.TO_CONFIRM, S.CONFIRMED],
     ).exists()
     return _("存在审核通过或正在审核中的申报") if busy else None
 
@@ -1020,3 +1025,275 @@ def notices_expire(*, now=None) -> int:
             notice.save(update_fields=["closed_at"])
             audit_record(action="notice.close", obj=notice, after={"passed": passed})
     return passed
+
+
+# --- payouts and the applicant's confirmation (F37, F42) -----------------------------------
+
+PAYOUT_ROLES = [Membership.Role.FINANCE_OFFICER, Membership.Role.AUTHORITY_ADMIN]
+
+
+def payout_authorities_of(user) -> set[int]:
+    if not user.is_authenticated:
+        return set()
+    return set(
+        Membership.objects.filter(
+            user=user, role__in=PAYOUT_ROLES, authority__kind=Authority.Kind.FINANCE_BUREAU
+        ).values_list("authority_id", flat=True)
+    )
+
+
+def payout_batch_create(*, actor, application_ids, request=None):
+    """A finance bureau puts applications waiting at its payout stage into a batch. The
+    bank account comes from the social-security card (F22). An application is never in
+    two pending or paid items of one stage (database constraint), so concurrent batches
+    cannot pay it twice."""
+    from django.db import IntegrityError
+
+    from rencai.applications.models import PayoutBatch, PayoutItem
+    from rencai.integrations.rules import bank_account_of
+
+    ids = sorted({int(pk) for pk in application_ids})
+    if not ids:
+        raise ServiceError(_("请至少选择一条申报。"), field="applications")
+    authorities = payout_authorities_of(actor)
+    try:
+        with transaction.atomic():
+            apps = list(
+                Application.objects.select_for_update(of=("self",))
+                .select_related("program", "program_version", "applicant")
+                .filter(pk__in=ids)
+                .order_by("id")
+            )
+            if len(apps) != len(ids) or any(a.stage_authority_id not in authorities for a in apps):
+                raise Http404
+            authority = apps[0].stage_authority
+            if any(a.stage_authority_id != authority.pk for a in apps):
+                raise ServiceError(_("所选申报不属于同一拨付部门。"), code="state")
+            now = timezone.now()
+            batch = PayoutBatch.objects.create(
+                number=f"TMP{uuid.uuid4().hex[:24]}",
+                authority=authority,
+                stage=apps[0].stage,
+                created_by=actor,
+            )
+            total = 0
+            for app in apps:
+                if not app.is_open or app.current_stage_kind != "payout":
+                    raise ServiceError(
+                        _("%(no)s 不在拨付环节。") % {"no": app.number}, code="state"
+                    )
+                if PayoutItem.objects.filter(
+                    application=app, stage=app.stage, status__in=["pending", "paid"]
+                ).exists():
+                    raise ServiceError(
+                        _("%(no)s 已在拨付中或已拨付，不能重复拨付。") % {"no": app.number},
+                        code="state",
+                    )
+                account = bank_account_of(app.applicant.id_number or "")
+                if not account:
+                    raise ServiceError(
+                        _("%(no)s（%(name)s）在社保系统中没有社保卡账户，暂不能拨付。")
+                        % {"no": app.number, "name": app.applicant.real_name},
+                        code="state",
+                    )
+                PayoutItem.objects.create(
+                    batch=batch,
+                    application=app,
+                    stage=app.stage,
+                    name=app.applicant.real_name,
+                    bank_name=account[0],
+                    bank_account=account[1],
+                    amount=app.amount or 0,
+                )
+                total += app.amount or 0
+                _save(app)
+                _event(
+                    app,
+                    action="payout_batch",
+                    actor=actor,
+                    from_state=app.state,
+                    from_stage=app.stage,
+                    org=authority,
+                    opinion=batch.number,
+                )
+            batch.item_count, batch.total = len(apps), total
+            batch.number = f"BF{timezone.localtime(now):%Y%m%d}{batch.pk:06d}"
+            batch.save(update_fields=["item_count", "total", "number"])
+            audit_record(
+                action="payout.batch",
+                actor=actor,
+                obj=batch,
+                after={"items": len(apps), "total": str(total)},
+                request=request,
+            )
+    except IntegrityError:
+        raise ServiceError(_("所选申报已在其他拨付批次中，不能重复拨付。"), code="state") from None
+    return batch
+
+
+def payout_bank_file(batch) -> bytes:
+    """The bank file (XLSX): what the bank needs to pay, with the full account."""
+    import io
+
+    import xlsxwriter
+
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"constant_memory": True, "in_memory": True})
+    sheet = book.add_worksheet(_("拨付明细"))
+    text = book.add_format({"num_format": "@"})
+    headers = [_("序号"), _("申报编号"), _("姓名"), _("开户银行"), _("银行账号"), _("金额（元）")]
+    for col, header in enumerate(headers):
+        sheet.write_string(0, col, header)
+    for row, item in enumerate(batch.items.select_related("application").order_by("id"), start=1):
+        sheet.write_number(row, 0, row)
+        sheet.write_string(row, 1, item.application.number, text)
+        sheet.write_string(row, 2, item.name)
+        sheet.write_string(row, 3, item.bank_name)
+        sheet.write_string(row, 4, item.bank_account, text)  # never a number: 19 digits
+        sheet.write_number(row, 5, float(item.amount))
+    book.close()
+    return buffer.getvalue()
+
+
+def payout_export(*, actor, batch_id: int, request=None):
+    from rencai.applications.models import PayoutBatch
+
+    with transaction.atomic():
+        batch = (
+            PayoutBatch.objects.select_for_update()
+            .filter(pk=batch_id, authority_id__in=payout_authorities_of(actor))
+            .first()
+        )
+        if batch is None:
+            raise Http404
+        if batch.status == PayoutBatch.Status.OPEN:
+            batch.status = PayoutBatch.Status.EXPORTED
+            batch.save(update_fields=["status"])
+        audit_record(action="payout.export", actor=actor, obj=batch, request=request)
+    return payout_bank_file(batch)
+
+
+def payout_results_import(*, actor, batch_id: int, rows, request=None) -> dict:
+    """The bank's answer: rows of (申报编号, 结果, 原因). Paid items move their application
+    on; failed ones stay at the payout stage for a later batch. Re-importing is refused."""
+    from rencai.applications.models import PayoutBatch, PayoutItem
+
+    paid_words = {"成功", "已拨付", "paid", "success", "ok"}
+    failed_words = {"失败", "拨付失败", "failed", "fail"}
+    with transaction.atomic():
+        batch = (
+            PayoutBatch.objects.select_for_update()
+            .filter(pk=batch_id, authority_id__in=payout_authorities_of(actor))
+            .first()
+        )
+        if batch is None:
+            raise Http404
+        if batch.status == PayoutBatch.Status.SETTLED:
+            raise ServiceError(_("该批次的银行结果已导入，不能重复导入。"), code="state")
+        items = {
+            i.application.number: i
+            for i in batch.items.select_for_update(of=("self",)).select_related("application")
+        }
+        seen, problems = {}, []
+        for line, (number, result, reason) in rows:
+            number, result = (number or "").strip(), (result or "").strip().lower()
+            if number not in items:
+                problems.append(
+                    _("第%(l)d行：申报编号 %(n)s 不在本批次中。") % {"l": line, "n": number}
+                )
+            elif result not in paid_words | failed_words:
+                problems.append(_("第%(l)d行：结果应为“成功”或“失败”。") % {"l": line})
+            elif number in seen:
+                problems.append(_("第%(l)d行：申报编号 %(n)s 重复。") % {"l": line, "n": number})
+            else:
+                seen[number] = (result in paid_words, (reason or "").strip())
+        missing = sorted(set(items) - set(seen))
+        if missing:
+            problems.append(_("以下申报缺少银行结果：%(m)s。") % {"m": "、".join(missing)})
+        if problems:
+            raise ServiceError("；".join(problems), field="file", code="invalid")
+        now = timezone.now()
+        counts = {"paid": 0, "failed": 0}
+        for number, (ok, reason) in seen.items():
+            item = items[number]
+            item.settled_at = now
+            app = _lock(item.application_id)
+            if ok:
+                item.status = PayoutItem.Status.PAID
+                item.save(update_fields=["status", "settled_at"])
+                from_state, from_stage = app.state, app.stage
+                _advance(app)
+                _save(app)
+                _event(
+                    app,
+                    action="paid",
+                    actor=actor,
+                    from_state=from_state,
+                    from_stage=from_stage,
+                    org=batch.authority,
+                    opinion=batch.number,
+                )
+                counts["paid"] += 1
+                if app.state == S.TO_CONFIRM:
+                    _tell_applicant(
+                        app,
+                        _("补助已拨付"),
+                        _(
+                            "您的%(p)s（%(no)s）%(amount)s元已拨付至社保卡账户，请到账后在“进度查询”中确认到账。"
+                        )
+                        % {"p": app.program.name, "no": app.number, "amount": item.amount},
+                    )
+                elif app.is_open:
+                    _tell_stage(app)
+            else:
+                item.status = PayoutItem.Status.FAILED
+                item.reason = (reason or _("银行未说明原因"))[:200]
+                item.save(update_fields=["status", "reason", "settled_at"])
+                _save(app)
+                _event(
+                    app,
+                    action="payout_failed",
+                    actor=actor,
+                    from_state=app.state,
+                    from_stage=app.stage,
+                    org=batch.authority,
+                    opinion=item.reason,
+                )
+                counts["failed"] += 1
+                _tell_applicant(
+                    app,
+                    _("拨付失败"),
+                    _("您的%(p)s（%(no)s）拨付失败：%(r)s。财政部门将在核实后重新拨付。")
+                    % {"p": app.program.name, "no": app.number, "r": item.reason},
+                )
+        batch.status = PayoutBatch.Status.SETTLED
+        batch.settled_at = now
+        batch.save(update_fields=["status", "settled_at"])
+        audit_record(action="payout.results", actor=actor, obj=batch, after=counts, request=request)
+    return counts
+
+
+def confirm_receipt(*, actor, application: Application, seen_version=None, request=None):
+    """拨付确认 (F37): the applicant confirms the money arrived; only while the status is
+    "awaiting the applicant's confirmation"."""
+    with transaction.atomic():
+        app = _lock(application.pk)
+        if app.applicant_id != actor.pk or app.deleted_at is not None:
+            raise Http404
+        _check_version(app, seen_version)
+        if app.state != S.TO_CONFIRM:
+            raise ServiceError(_("只有“个人拨付待确认”的申报可以确认到账。"), code="state")
+        from_stage = app.stage
+        app.state = S.CONFIRMED
+        app.decided_at = timezone.now()
+        _save(app)
+        _event(
+            app,
+            action="confirm",
+            actor=actor,
+            from_state=S.TO_CONFIRM,
+            from_stage=from_stage,
+            role=_("申请人"),
+        )
+        _audit(app, "confirm", actor, request)
+    return app

@@ -16,6 +16,7 @@ urlpatterns = [
     path("<int:pk>/submit/", views.submit, name="submit"),
     path("<int:pk>/withdraw/", views.withdraw, name="withdraw"),
     path("<int:pk>/delete/", views.delete, name="delete"),
+    path("<int:pk>/confirm/", views.confirm, name="confirm"),
     path("<int:pk>/reapply/", views.reapply, name="reapply"),
     path("<int:pk>/history/", views.history, name="history"),
     path("<int:pk>/pdf/", views.pdf, name="pdf"),

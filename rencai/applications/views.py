@@ -194,6 +194,7 @@ def detail(request, pk):
             "stages": selectors.stage_track(app),
             "upgrade": rules.ordinal(app.upgrade_number),
             "bank": selectors.payout_account(app.applicant, definition),
+            "payouts": app.payout_items.select_related("batch").order_by("id"),
             "menu": "mine",
         },
     )
@@ -263,6 +264,21 @@ def withdraw(request, pk):
         return redirect("applications:detail", pk=pk)
 
     return _act(request, pk, run, _("已撤回，申报回到暂存状态，可修改后重新提交。"))
+
+
+@login_required
+@require_POST
+def confirm(request, pk):
+    def run(app):
+        transitions.confirm_receipt(
+            actor=request.user,
+            application=app,
+            seen_version=request.POST.get("version"),
+            request=request,
+        )
+        return redirect("applications:detail", pk=pk)
+
+    return _act(request, pk, run, _("已确认到账，本次申报办结。"))
 
 
 @login_required

@@ -398,7 +398,7 @@ def _amount(c, amount, p, program):
     return out
 
 
-STAGE_KINDS = {"review", "all_of", "notice"}
+STAGE_KINDS = {"review", "all_of", "notice", "payout", "confirm"}
 
 
 def _actor(c, actor, path, applicant):
@@ -424,6 +424,21 @@ def _stage(c, s, sp, applicant, seen):
         c.mapping(s, sp, required=("code", "name", "kind", "actors"))
     elif kind == "notice":
         c.mapping(s, sp, required=("code", "name", "kind", "actor", "days"))
+    elif kind == "confirm":
+        # F37: the applicant confirms receipt (拨付确认); no organisation acts.
+        if applicant != "person":
+            c.fail(f"{sp}.kind", "only a person confirms receipt")
+        c.mapping(s, sp, required=("code", "name", "kind"))
+        code = c.code(s["code"], f"{sp}.code")
+        if code in seen:
+            c.fail(f"{sp}.code", f'duplicate stage "{code}"')
+        seen.add(code)
+        return {
+            "code": code,
+            "name": c.text(s["name"], f"{sp}.name"),
+            "kind": kind,
+            "actor": {"applicant": True},
+        }
     else:
         c.mapping(s, sp, required=("code", "name", "actor"), optional=("kind",))
     code = c.code(s["code"], f"{sp}.code")
@@ -443,6 +458,8 @@ def _stage(c, s, sp, applicant, seen):
         stage["actors"] = actors
     else:
         stage["actor"] = _actor(c, s["actor"], f"{sp}.actor", applicant)
+    if kind == "payout" and stage["actor"].get("authority") != "finance_bureau":
+        c.fail(f"{sp}.actor", "a payout is made by a finance bureau")
     if kind == "notice":
         # F41: the authority publishes the notice; it lasts ``days`` days.
         if "authority" not in stage["actor"]:

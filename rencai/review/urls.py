@@ -13,4 +13,6 @@ urlpatterns = [
     path("applications/<int:pk>/", views.application_review, name="application"),
     path("notices/", views.notices, name="notices"),
     path("notices/<int:pk>/", views.notice, name="notice"),
+    path("payouts/", views.payouts, name="payouts"),
+    path("payouts/<int:pk>/", views.payout, name="payout"),
 ]

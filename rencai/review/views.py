@@ -61,7 +61,11 @@ def dashboard(request):
     from rencai.applications.models import Application
 
     employers_scope, authorities_scope = actor_scope(user)
-    ctx["has_authority"] = bool(authorities_scope)
+    from rencai.applications.transitions import payout_authorities_of
+
+    finance = payout_authorities_of(user)
+    ctx["has_payouts"] = bool(finance)
+    ctx["has_authority"] = bool(authorities_scope - finance)  # the notice desk
     ctx["waiting_applications"] = (
         Application.objects.filter(queue_filter(user)).count()
         if employers_scope or authorities_scope
@@ -361,3 +365,140 @@ def notice(request, pk):
         return redirect("review:notice", pk=pk)
     entries = item.entries.select_related("application").prefetch_related("objections")
     return render(request, "review/notice.html", {"notice": item, "entries": entries})
+
+
+# --- payouts (F37, F42) ------------------------------------------------------------------
+
+
+@_staff_required
+def payouts(request):
+    """The finance desk: applications waiting at its payout stage, to batch; its batches."""
+    from rencai.applications import transitions
+    from rencai.applications.models import Application, PayoutBatch
+
+    authorities = transitions.payout_authorities_of(request.user)
+    if not authorities:
+        raise Http404
+    waiting = [
+        app
+        for app in Application.objects.filter(
+            stage_authority_id__in=authorities, state=Application.State.IN_REVIEW
+        )
+        .exclude(payout_items__status__in=["pending"])
+        .select_related("program", "program_version", "applicant", "employer")
+        .order_by("id")[:1000]
+        if app.current_stage_kind == "payout"
+    ]
+    error = None
+    if request.method == "POST":
+        try:
+            batch = transitions.payout_batch_create(
+                actor=request.user,
+                application_ids=request.POST.getlist("applications"),
+                request=request,
+            )
+        except ServiceError as exc:
+            error = exc.message
+        else:
+            messages.success(request, _("拨付批次已生成：%(n)s。") % {"n": batch.number})
+            return redirect("review:payout", pk=batch.pk)
+    batches = PayoutBatch.objects.filter(authority_id__in=authorities).order_by("-id")[:50]
+    return render(
+        request,
+        "review/payouts.html",
+        {"waiting": waiting, "batches": batches, "error": error},
+    )
+
+
+@_staff_required
+def payout(request, pk):
+    from django.http import HttpResponse
+
+    from rencai.applications import transitions
+    from rencai.applications.models import PayoutBatch
+
+    batch = PayoutBatch.objects.filter(
+        pk=pk, authority_id__in=transitions.payout_authorities_of(request.user)
+    ).first()
+    if batch is None:
+        raise Http404
+    error = None
+    if request.method == "POST" and request.POST.get("action") == "export":
+        content = transitions.payout_export(actor=request.user, batch_id=batch.pk, request=request)
+        response = HttpResponse(
+            content,
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        response["Content-Disposition"] = f'attachment; filename="{batch.number}.xlsx"'
+        return response
+    if request.method == "POST" and request.POST.get("action") == "results":
+        upload = request.FILES.get("file")
+        try:
+            rows = _result_rows(upload)
+            counts = transitions.payout_results_import(
+                actor=request.user, batch_id=batch.pk, rows=rows, request=request
+            )
+        except ServiceError as exc:
+            error = exc.message
+        else:
+            messages.success(
+                request,
+                _("银行结果已导入：成功 %(p)d 笔，失败 %(f)d 笔。")
+                % {"p": counts["paid"], "f": counts["failed"]},
+            )
+            return redirect("review:payout", pk=batch.pk)
+    return render(
+        request,
+        "review/payout.html",
+        {"batch": batch, "items": batch.items.select_related("application"), "error": error},
+    )
+
+
+def _result_rows(upload) -> list:
+    """The bank's result file: XLSX or UTF-8 CSV with columns 申报编号, 结果, 原因 (first
+    row is the header). Returns [(line, (number, result, reason)), ...]."""
+    import csv
+    import io
+
+    if upload is None:
+        raise ServiceError(_("请选择银行返回的结果文件。"), field="file")
+    name = (upload.name or "").lower()
+    raw = upload.read(10 * 1024 * 1024 + 1)
+    if len(raw) > 10 * 1024 * 1024:
+        raise ServiceError(_("结果文件不能超过10MB。"), field="file")
+    if name.endswith(".xlsx"):
+        from openpyxl import load_workbook
+
+        try:
+            sheet = load_workbook(io.BytesIO(raw), read_only=True, data_only=True).active
+            table = [
+                [("" if c is None else str(c)) for c in row]
+                for row in sheet.iter_rows(values_only=True)
+            ]
+        except Exception:
+            raise ServiceError(
+                _("无法读取该 Excel 文件，请确认是 .xlsx 格式。"), field="file"
+            ) from None
+    elif name.endswith(".csv"):
+        try:
+            table = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+        except UnicodeDecodeError:
+            raise ServiceError(_("CSV 文件须为 UTF-8 编码。"), field="file") from None
+    else:
+        raise ServiceError(_("结果文件须为 .xlsx 或 .csv。"), field="file")
+    if not table:
+        raise ServiceError(_("结果文件是空的。"), field="file")
+    header = [h.strip() for h in table[0]]
+    try:
+        cols = [header.index(h) for h in ("申报编号", "结果")]
+    except ValueError:
+        raise ServiceError(_("结果文件须有“申报编号”和“结果”两列。"), field="file") from None
+    reason_col = header.index("原因") if "原因" in header else None
+    rows = []
+    for line, row in enumerate(table[1:], start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        padded = list(row) + [""] * len(header)
+        reason = padded[reason_col] if reason_col is not None else ""
+        rows.append((line, (padded[cols[0]], padded[cols[1]], reason)))
+    return rows
