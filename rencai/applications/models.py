@@ -29,6 +29,9 @@ ACTION_NAMES = {
     "paid": _("已拨付"),
     "payout_failed": _("拨付失败"),
     "confirm": _("个人确认到账"),
+    "report": _("汇总上报"),
+    "report_accept": _("上级接收汇总报告"),
+    "report_return": _("汇总报告退回"),
 }
 VERSION_REASONS = {
     "created": _("新建"),
@@ -407,3 +410,66 @@ class PayoutItem(models.Model):
 
     def __str__(self):
         return f"{self.batch_id} {self.application_id}"
+
+
+class BatchReport(models.Model):
+    """A roll-up report (汇总上报): a lower authority bundles the applications waiting at a
+    ``batch_report`` stage into one numbered report to the upper authority, which accepts
+    it (the items move on) or returns it whole or item by item."""
+
+    class Status(models.TextChoices):
+        SUBMITTED = "submitted", _("已上报")
+        ACCEPTED = "accepted", _("已接收")
+        RETURNED = "returned", _("已退回")
+
+    number = models.CharField(_("报告编号"), max_length=30, unique=True)
+    stage = models.PositiveSmallIntegerField()
+    from_authority = models.ForeignKey(
+        Authority, on_delete=models.PROTECT, related_name="reports_sent"
+    )
+    to_authority = models.ForeignKey(
+        Authority, on_delete=models.PROTECT, related_name="reports_received"
+    )
+    status = models.CharField(
+        _("状态"), max_length=10, choices=Status.choices, default=Status.SUBMITTED
+    )
+    item_count = models.PositiveIntegerField(_("笔数"), default=0)
+    total = models.DecimalField(_("金额合计（元）"), max_digits=14, decimal_places=2, default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("上报时间"), auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
+    opinion = models.TextField(_("意见"), blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("汇总上报")
+        verbose_name_plural = _("汇总上报")
+
+    def __str__(self):
+        return self.number
+
+
+class ReportItem(models.Model):
+    class Status(models.TextChoices):
+        INCLUDED = "included", _("在报告中")
+        RETURNED = "returned", _("单条退回")
+
+    report = models.ForeignKey(BatchReport, on_delete=models.PROTECT, related_name="items")
+    application = models.ForeignKey(
+        Application, on_delete=models.PROTECT, related_name="report_items"
+    )
+    status = models.CharField(
+        _("状态"), max_length=10, choices=Status.choices, default=Status.INCLUDED
+    )
+    opinion = models.TextField(_("意见"), blank=True)
+
+    class Meta:
+        ordering = ["report", "id"]
+
+    def __str__(self):
+        return f"{self.report_id} {self.application_id}"

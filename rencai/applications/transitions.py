@@ -243,6 +243,9 @@ def _place_at_stage(app: Application, stage_index: int) -> None:
     app.stage_employer = app.stage_employer_also = app.stage_authority = None
     if stage.get("kind") == "confirm":
         return  # the applicant acts (F37)
+    if stage.get("kind") == "batch_report":
+        app.stage_authority = _resolve(app, stage["reporter"], stage)  # it reports first
+        return
     orgs = [org for actor in stage_actors(stage) if (org := _resolve(app, actor, stage))]
     for org in orgs:
         if isinstance(org, Authority):
@@ -581,6 +584,10 @@ def _review_prelude(actor, pk, seen_version):
         raise ServiceError(
             _("该申报已由他人处理，当前状态：%(s)s。") % {"s": app.get_state_display()},
             code="state",
+        )
+    if app.current_stage.get("kind") == "batch_report":
+        raise ServiceError(
+            _("该申报在汇总上报环节：请在“汇总上报”中上报，由上级接收或退回。"), code="state"
         )
     if app.current_stage.get("kind") == "payout":
         raise ServiceError(_("该申报在拨付环节：请列入拨付批次，按银行结果办理。"), code="state")
@@ -1297,3 +1304,199 @@ def confirm_receipt(*, actor, application: Application, seen_version=None, reque
         )
         _audit(app, "confirm", actor, request)
     return app
+
+
+# --- roll-up reports (汇总上报) ---------------------------------------------------------------
+
+
+def report_submit(*, actor, application_ids, request=None):
+    """The lower authority bundles applications waiting at its batch_report stage into one
+    numbered report to the upper authority."""
+    from rencai.applications.models import BatchReport, ReportItem
+
+    ids = sorted({int(pk) for pk in application_ids})
+    if not ids:
+        raise ServiceError(_("请至少选择一条申报。"), field="applications")
+    authorities = access.reviewing_authorities_of(actor)
+    with transaction.atomic():
+        apps = list(
+            Application.objects.select_for_update(of=("self",))
+            .select_related("program", "program_version", "employer", "stage_authority")
+            .filter(pk__in=ids)
+            .order_by("id")
+        )
+        if len(apps) != len(ids) or any(a.stage_authority_id not in authorities for a in apps):
+            raise Http404
+        uppers = set()
+        for app in apps:
+            if not app.is_open or app.current_stage_kind != "batch_report":
+                raise ServiceError(
+                    _("%(no)s 不在汇总上报环节。") % {"no": app.number}, code="state"
+                )
+            stage = app.current_stage
+            if app.stage_authority_id != _resolve(app, stage["reporter"], stage).pk:
+                raise ServiceError(_("%(no)s 已上报。") % {"no": app.number}, code="state")
+            uppers.add(_resolve(app, stage["actor"], stage))
+        if len(uppers) != 1 or len({a.stage_authority_id for a in apps}) != 1:
+            raise ServiceError(_("所选申报的上报单位不同，请分别上报。"), code="state")
+        upper = uppers.pop()
+        lower = apps[0].stage_authority
+        report = BatchReport.objects.create(
+            number=f"TMP{uuid.uuid4().hex[:24]}",
+            stage=apps[0].stage,
+            from_authority=lower,
+            to_authority=upper,
+            created_by=actor,
+        )
+        total = 0
+        for app in apps:
+            ReportItem.objects.create(report=report, application=app)
+            app.stage_authority = upper
+            total += app.amount or 0
+            _save(app)
+            _event(
+                app,
+                action="report",
+                actor=actor,
+                from_state=app.state,
+                from_stage=app.stage,
+                org=lower,
+                opinion=report.number,
+            )
+        report.item_count, report.total = len(apps), total
+        report.number = f"BG{timezone.localdate():%Y%m%d}{report.pk:06d}"
+        report.save(update_fields=["item_count", "total", "number"])
+        audit_record(
+            action="report.submit",
+            actor=actor,
+            obj=report,
+            after={"items": len(apps), "total": str(total)},
+            request=request,
+        )
+        from rencai.accounts.models import User
+
+        notify_many(
+            users=User.objects.filter(
+                pk__in=Membership.objects.filter(
+                    authority=upper, role__in=access.REVIEW_ROLES
+                ).values("user_id"),
+                is_active=True,
+            ),
+            title=_("收到汇总上报"),
+            body=_("%(from)s 上报了 %(no)s，共 %(n)d 条，请接收或退回。")
+            % {"from": lower, "no": report.number, "n": len(apps)},
+            link=reverse("review:report", args=[report.pk]),
+        )
+    return report
+
+
+def _report_for(actor, report_id, *, side="to"):
+    from rencai.applications.models import BatchReport
+
+    authorities = access.reviewing_authorities_of(actor)
+    field = "to_authority_id__in" if side == "to" else "from_authority_id__in"
+    report = (
+        BatchReport.objects.select_for_update().filter(pk=report_id, **{field: authorities}).first()
+    )
+    if report is None:
+        raise Http404
+    if report.status != report.Status.SUBMITTED:
+        raise ServiceError(_("该报告已处理。"), code="state")
+    return report
+
+
+def report_accept(*, actor, report_id: int, opinion: str = "", request=None):
+    with transaction.atomic():
+        report = _report_for(actor, report_id)
+        opinion = (opinion or "").strip() or _("接收")
+        for item in report.items.filter(status="included"):
+            app = _lock(item.application_id)
+            from_state, from_stage = app.state, app.stage
+            _advance(app)
+            app.last_opinion = opinion
+            _save(app)
+            _event(
+                app,
+                action="report_accept",
+                actor=actor,
+                from_state=from_state,
+                from_stage=from_stage,
+                org=report.to_authority,
+                opinion=opinion,
+            )
+            if app.is_open:
+                _tell_stage(app)
+        report.status, report.opinion = report.Status.ACCEPTED, opinion
+        report.decided_by, report.decided_at = actor, timezone.now()
+        report.save()
+        audit_record(action="report.accept", actor=actor, obj=report, request=request)
+    return report
+
+
+def _send_back(app, report, actor, opinion):
+    stage = app.current_stage
+    app.stage_authority = _resolve(app, stage["reporter"], stage)
+    app.last_opinion = opinion
+    _save(app)
+    _event(
+        app,
+        action="report_return",
+        actor=actor,
+        from_state=app.state,
+        from_stage=app.stage,
+        org=report.to_authority,
+        opinion=opinion,
+    )
+
+
+def report_return(*, actor, report_id: int, opinion: str, request=None):
+    """Return the whole report: every item goes back to the reporting authority."""
+    opinion = (opinion or "").strip()
+    if not opinion:
+        raise ServiceError(_("退回时请填写退回原因。"), field="opinion")
+    with transaction.atomic():
+        report = _report_for(actor, report_id)
+        for item in report.items.filter(status="included"):
+            _send_back(_lock(item.application_id), report, actor, opinion)
+        report.status, report.opinion = report.Status.RETURNED, opinion
+        report.decided_by, report.decided_at = actor, timezone.now()
+        report.save()
+        audit_record(
+            action="report.return",
+            actor=actor,
+            obj=report,
+            after={"opinion": opinion},
+            request=request,
+        )
+    return report
+
+
+def report_return_item(*, actor, report_id: int, application_id: int, opinion: str, request=None):
+    """Return one item: it goes back to the reporting authority; the rest stay."""
+    from rencai.applications.models import ReportItem
+
+    opinion = (opinion or "").strip()
+    if not opinion:
+        raise ServiceError(_("退回时请填写退回原因。"), field="opinion")
+    with transaction.atomic():
+        report = _report_for(actor, report_id)
+        item = ReportItem.objects.filter(
+            report=report, application_id=application_id, status="included"
+        ).first()
+        if item is None:
+            raise Http404
+        item.status, item.opinion = ReportItem.Status.RETURNED, opinion
+        item.save()
+        app = _lock(application_id)
+        _send_back(app, report, actor, opinion)
+        report.item_count -= 1
+        report.total -= app.amount or 0
+        report.save(update_fields=["item_count", "total"])
+        audit_record(
+            action="report.return_item",
+            actor=actor,
+            obj=report,
+            after={"application": application_id, "opinion": opinion},
+            request=request,
+        )
+    return report

@@ -398,7 +398,7 @@ def _amount(c, amount, p, program):
     return out
 
 
-STAGE_KINDS = {"review", "all_of", "notice", "payout", "confirm"}
+STAGE_KINDS = {"review", "all_of", "notice", "payout", "confirm", "batch_report"}
 
 
 def _actor(c, actor, path, applicant):
@@ -424,6 +424,8 @@ def _stage(c, s, sp, applicant, seen):
         c.mapping(s, sp, required=("code", "name", "kind", "actors"))
     elif kind == "notice":
         c.mapping(s, sp, required=("code", "name", "kind", "actor", "days"))
+    elif kind == "batch_report":
+        c.mapping(s, sp, required=("code", "name", "kind", "reporter", "actor"))
     elif kind == "confirm":
         # F37: the applicant confirms receipt (拨付确认); no organisation acts.
         if applicant != "person":
@@ -458,6 +460,11 @@ def _stage(c, s, sp, applicant, seen):
         stage["actors"] = actors
     else:
         stage["actor"] = _actor(c, s["actor"], f"{sp}.actor", applicant)
+    if kind == "batch_report":
+        # The reporter bundles; the actor (the upper authority) accepts or returns.
+        stage["reporter"] = _actor(c, s["reporter"], f"{sp}.reporter", applicant)
+        if "authority" not in stage["reporter"] or "authority" not in stage["actor"]:
+            c.fail(sp, "a report goes from one authority to another")
     if kind == "payout" and stage["actor"].get("authority") != "finance_bureau":
         c.fail(f"{sp}.actor", "a payout is made by a finance bureau")
     if kind == "notice":

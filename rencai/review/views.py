@@ -502,3 +502,101 @@ def _result_rows(upload) -> list:
         reason = padded[reason_col] if reason_col is not None else ""
         rows.append((line, (padded[cols[0]], padded[cols[1]], reason)))
     return rows
+
+
+# --- roll-up reports (汇总上报) --------------------------------------------------------------
+
+
+@_staff_required
+def reports(request):
+    """Reports desk: what waits to be reported by my authority (select and report), and
+    the reports sent to my authority (accept or return)."""
+    from rencai.applications import access as app_access
+    from rencai.applications import transitions
+    from rencai.applications.models import Application, BatchReport
+
+    authorities = app_access.reviewing_authorities_of(request.user)
+    if not authorities:
+        raise Http404
+    candidates = (
+        Application.objects.filter(
+            stage_authority_id__in=authorities,
+            state__in=[Application.State.SUBMITTED, Application.State.IN_REVIEW],
+        )
+        .exclude(report_items__report__status="submitted", report_items__status="included")
+        .select_related("program", "program_version", "applicant", "employer")
+        .order_by("id")[:1000]
+    )
+    waiting = [a for a in candidates if a.current_stage_kind == "batch_report"]
+    error = None
+    if request.method == "POST":
+        try:
+            report = transitions.report_submit(
+                actor=request.user,
+                application_ids=request.POST.getlist("applications"),
+                request=request,
+            )
+        except ServiceError as exc:
+            error = exc.message
+        else:
+            messages.success(request, _("已上报：%(n)s。") % {"n": report.number})
+            return redirect("review:report", pk=report.pk)
+    received = BatchReport.objects.filter(to_authority_id__in=authorities).select_related(
+        "from_authority"
+    )[:50]
+    sent = BatchReport.objects.filter(from_authority_id__in=authorities).select_related(
+        "to_authority"
+    )[:50]
+    return render(
+        request,
+        "review/reports.html",
+        {"waiting": waiting, "received": received, "sent": sent, "error": error},
+    )
+
+
+@_staff_required
+def report(request, pk):
+    from rencai.applications import access as app_access
+    from rencai.applications import transitions
+    from rencai.applications.models import BatchReport
+
+    authorities = app_access.reviewing_authorities_of(request.user)
+    item = (
+        BatchReport.objects.filter(pk=pk)
+        .filter(Q(to_authority_id__in=authorities) | Q(from_authority_id__in=authorities))
+        .select_related("from_authority", "to_authority")
+        .first()
+    )
+    if item is None:
+        raise Http404
+    if request.method == "POST":
+        action = request.POST.get("action")
+        opinion = request.POST.get("opinion", "")
+        try:
+            if action == "accept":
+                transitions.report_accept(actor=request.user, report_id=pk, opinion=opinion)
+            elif action == "return":
+                transitions.report_return(actor=request.user, report_id=pk, opinion=opinion)
+            elif action == "return_item":
+                transitions.report_return_item(
+                    actor=request.user,
+                    report_id=pk,
+                    application_id=int(request.POST.get("application") or 0),
+                    opinion=opinion,
+                )
+            else:
+                raise Http404
+        except ServiceError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("已处理汇总报告 %(n)s。") % {"n": item.number})
+        return redirect("review:report", pk=pk)
+    return render(
+        request,
+        "review/report.html",
+        {
+            "report": item,
+            "items": item.items.select_related("application__applicant", "application__program"),
+            "can_decide": item.to_authority_id in authorities and item.status == "submitted",
+        },
+    )
