@@ -81,10 +81,11 @@ def stage_track(app) -> list[dict]:
         return []
     stages = app.stages
     out = []
+    waiting_here = app.is_open or app.state == S.TO_CONFIRM
     for index, stage in enumerate(stages):
-        if app.state == S.APPROVED or (app.is_open and index < app.stage):
+        if app.state in (S.APPROVED, S.CONFIRMED) or (waiting_here and index < app.stage):
             status = "done"
-        elif app.is_open and index == app.stage:
+        elif waiting_here and index == app.stage:
             status = "current"
         elif app.state in (S.RETURNED, S.REJECTED) and index < (
             app.returned_from_stage if app.returned_from_stage is not None else app.stage

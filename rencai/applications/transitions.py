@@ -1083,6 +1083,8 @@ def payout_batch_create(*, actor, application_ids, request=None):
                 stage=apps[0].stage,
                 created_by=actor,
             )
+            batch.number = f"BF{timezone.localtime(now):%Y%m%d}{batch.pk:06d}"
+            batch.save(update_fields=["number"])
             total = 0
             for app in apps:
                 if not app.is_open or app.current_stage_kind != "payout":
@@ -1124,8 +1126,7 @@ def payout_batch_create(*, actor, application_ids, request=None):
                     opinion=batch.number,
                 )
             batch.item_count, batch.total = len(apps), total
-            batch.number = f"BF{timezone.localtime(now):%Y%m%d}{batch.pk:06d}"
-            batch.save(update_fields=["item_count", "total", "number"])
+            batch.save(update_fields=["item_count", "total"])
             audit_record(
                 action="payout.batch",
                 actor=actor,
@@ -1348,6 +1349,8 @@ def report_submit(*, actor, application_ids, request=None):
             to_authority=upper,
             created_by=actor,
         )
+        report.number = f"BG{timezone.localdate():%Y%m%d}{report.pk:06d}"
+        report.save(update_fields=["number"])
         total = 0
         for app in apps:
             ReportItem.objects.create(report=report, application=app)
@@ -1364,8 +1367,7 @@ def report_submit(*, actor, application_ids, request=None):
                 opinion=report.number,
             )
         report.item_count, report.total = len(apps), total
-        report.number = f"BG{timezone.localdate():%Y%m%d}{report.pk:06d}"
-        report.save(update_fields=["item_count", "total", "number"])
+        report.save(update_fields=["item_count", "total"])
         audit_record(
             action="report.submit",
             actor=actor,
