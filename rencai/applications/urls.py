@@ -9,6 +9,7 @@ urlpatterns = [
     path("programs/<slug:code>/new/", views.new, name="new"),
     path("mine/", views.mine, name="mine"),
     path("records/", views.records, name="records"),
+    path("roster/", views.roster, name="roster"),
     path("messages/", views.inbox, name="inbox"),
     path("messages/read/", views.inbox_read, name="inbox_read"),
     path("<int:pk>/", views.detail, name="detail"),

@@ -359,3 +359,45 @@ def inbox_read(request):
     if nxt.startswith("/") and not nxt.startswith("//"):
         return redirect(nxt)
     return redirect("applications:inbox")
+
+
+@login_required
+def roster(request):
+    """员工申报花名表 (F45): the employer's people's applications by subsidy type, queried
+    and exported to XLSX (ID numbers masked)."""
+    from rencai.applications import exports
+    from rencai.identity import mask_id_number
+
+    if request.user.is_person or request.user.kind == "staff":
+        raise Http404
+    employer = request.user.own_employer()
+    if employer is None:
+        raise Http404
+    code = request.GET.get("program") or ""
+    state = request.GET.get("state") or ""
+    qs = exports.roster_queryset(employer, program_code=code, state=state)
+    if request.GET.get("export") == "xlsx":
+        return exports.xlsx_response(
+            f"roster-{employer.pk}.xlsx",
+            _("员工申报花名表"),
+            [_(h) for h in exports.ROSTER_HEADERS],
+            exports.roster_rows(qs),
+        )
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    for app in page.object_list:
+        app.masked_id = mask_id_number(app.applicant.id_number or "")
+    programs = Program.objects.filter(applicant_kind="person", active=True).order_by(
+        "pack", "order"
+    )
+    return render(
+        request,
+        "applications/roster.html",
+        {
+            "page": page,
+            "programs": programs,
+            "program": code,
+            "state": state,
+            "states": [(s, label) for s, label in Application.State.choices if s != "draft"],
+            "menu": "roster",
+        },
+    )

@@ -13,6 +13,7 @@ urlpatterns = [
     path("applications/<int:pk>/", views.application_review, name="application"),
     path("notices/", views.notices, name="notices"),
     path("notices/<int:pk>/", views.notice, name="notice"),
+    path("statistics/", views.statistics, name="statistics"),
     path("reports/", views.reports, name="reports"),
     path("reports/<int:pk>/", views.report, name="report"),
     path("payouts/", views.payouts, name="payouts"),

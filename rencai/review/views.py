@@ -600,3 +600,41 @@ def report(request, pk):
             "can_decide": item.to_authority_id in authorities and item.status == "submitted",
         },
     )
+
+
+# --- statistics (F63) ----------------------------------------------------------------------
+
+
+@_staff_required
+def statistics(request):
+    """Counts and amounts by programme, district, state and month, limited to the
+    authority's region, with a bar chart and an XLSX export."""
+    from rencai.applications import access as app_access
+    from rencai.applications import exports
+    from rencai.programs.models import Program
+
+    authorities = app_access.reviewing_authorities_of(request.user)
+    if not authorities:
+        raise Http404
+    regions = exports.regions_in_scope(authorities)
+    code = request.GET.get("program") or ""
+    year_raw = request.GET.get("year") or ""
+    year = int(year_raw) if year_raw.isdigit() and 2000 <= int(year_raw) <= 2100 else None
+    stats = exports.statistics(regions, program_code=code, year=year)
+    if request.GET.get("export") == "xlsx":
+        return exports.xlsx_response(
+            "statistics.xlsx",
+            _("统计分析"),
+            [_("分组"), _("件数"), _("金额（元）")],
+            exports.statistics_rows(stats),
+        )
+    return render(
+        request,
+        "review/statistics.html",
+        {
+            "stats": stats,
+            "programs": Program.objects.filter(active=True).order_by("pack", "order"),
+            "program": code,
+            "year": year or "",
+        },
+    )

@@ -202,3 +202,21 @@ def test_chain_walk_from_application_to_receipt(page, url, e2e_city, settings, t
     page.screenshot(path=str(SCREENSHOTS / "chain-timeline-1280.png"), full_page=True)
     app.refresh_from_db()
     assert app.state == "confirmed"
+
+
+def test_statistics_page_with_chart(page, url, e2e_city, settings, tmp_path):
+    from tests.test_applications import living, submit
+
+    settings.MEDIA_ROOT = tmp_path
+    submit(living(prepare_applicant(e2e_city.applicant)))
+    password_login(page, url, "city_reviewer", PASSWORD)
+    page.get_by_role("link", name="工作台", exact=True).click()
+    page.get_by_role("link", name=re.compile("统计分析")).click()
+    expect(page.locator(".lead")).to_contain_text("共 1 件")
+    expect(page.locator(".bar-chart")).to_contain_text("高校毕业生生活补助")
+    check_a11y(page, "/staff/statistics/")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "statistics-1280.png"), full_page=True)
+    with page.expect_download() as info:
+        page.get_by_role("button", name="导出").click()
+    assert info.value.suggested_filename == "statistics.xlsx"
