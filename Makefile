@@ -27,6 +27,8 @@ demo: migrate
 ## Set up, migrate the embedded SQLite database, load the demo city and serve it.
 run: demo
 	@echo "Open http://127.0.0.1:8000  (admin: http://127.0.0.1:8000/admin/)"
+	@# A background worker runs batch actions beside the web server; both stop together.
+	$(PY) manage.py db_worker & WORKER=$$!; trap "kill $$WORKER 2>/dev/null" EXIT INT TERM; \
 	DEBUG=1 $(PY) manage.py runserver 127.0.0.1:8000
 
 ## Set up and run every test, the browser tests in Debian's Chromium included.

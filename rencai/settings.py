@@ -41,6 +41,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.forms",
     "captcha",
+    "django_tasks",
+    "django_tasks_db",
     "ninja",
     "rencai.audit",
     "rencai.orgs",
@@ -201,3 +203,7 @@ RENCAI_CITY = {
 if not DEBUG:
     SECURE_CONTENT_TYPE_NOSNIFF = True
     X_FRAME_OPTIONS = "DENY"
+
+# Background work (batch actions of thousands of items): the django-tasks API with its
+# database backend; `manage.py db_worker` runs the tasks (`make run` starts one).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}

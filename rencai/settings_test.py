@@ -9,3 +9,4 @@ SMS_BACKEND = "rencai.notifications.sms.MemoryBackend"
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"
 WHITENOISE_USE_FINDERS = True
 RENCAI_CITY_CACHE_SECONDS = 0  # tests change packs between cases: always read
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}

@@ -94,6 +94,9 @@ class Application(models.Model):
         on_delete=models.PROTECT,
         related_name="dispatched_applications",
     )
+    # When the application reached its current stage: queues sort by waiting time and
+    # flag what waits past the stage's deadline (B6).
+    stage_entered_at = models.DateTimeField(null=True, blank=True)
     returned_from_stage = models.PositiveSmallIntegerField(null=True, blank=True)
     data = models.JSONField(_("填报内容"), default=dict)
     commitment_accepted_at = models.DateTimeField(null=True, blank=True)
@@ -473,3 +476,39 @@ class ReportItem(models.Model):
 
     def __str__(self):
         return f"{self.report_id} {self.application_id}"
+
+
+class BatchJob(models.Model):
+    """A batch action over many applications (approve or return with one opinion), run
+    by a background task with progress and a result report."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("排队中")
+        RUNNING = "running", _("处理中")
+        DONE = "done", _("已完成")
+
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    action = models.CharField(_("操作"), max_length=10)
+    opinion = models.TextField(_("意见"), blank=True)
+    application_ids = models.JSONField(default=list)
+    total = models.PositiveIntegerField(_("总数"), default=0)
+    done = models.PositiveIntegerField(_("成功"), default=0)
+    failed = models.PositiveIntegerField(_("失败"), default=0)
+    errors = models.JSONField(default=list)
+    status = models.CharField(
+        _("状态"), max_length=10, choices=Status.choices, default=Status.QUEUED
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("批量操作")
+        verbose_name_plural = _("批量操作")
+
+    def __str__(self):
+        return f"{self.action} {self.total}"
+
+    @property
+    def percent(self) -> int:
+        return round(100 * (self.done + self.failed) / self.total) if self.total else 100

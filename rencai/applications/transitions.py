@@ -240,6 +240,7 @@ def _place_at_stage(app: Application, stage_index: int) -> None:
     organisation, or for an "all of" stage every one of them (F17)."""
     stage = app.stages[stage_index]
     app.stage = stage_index
+    app.stage_entered_at = timezone.now()
     app.stage_employer = app.stage_employer_also = app.stage_authority = None
     if stage.get("kind") == "confirm":
         return  # the applicant acts (F37)
@@ -1502,3 +1503,76 @@ def report_return_item(*, actor, report_id: int, application_id: int, opinion: s
             request=request,
         )
     return report
+
+
+# --- batch actions (workbench) ----------------------------------------------------------------
+
+BATCH_LIMIT = 20000
+
+
+def batch_start(*, actor, application_ids, action: str, opinion: str = "", request=None):
+    """Approve or return many applications with one opinion: the job is recorded now and
+    run by a background task, each item in its own transaction (one refusal does not stop
+    the rest); the result page shows progress and what was refused and why."""
+    from rencai.applications.models import BatchJob
+    from rencai.applications.tasks import run_batch_job
+
+    if action not in ("approve", "return"):
+        raise ServiceError(_("请选择批量操作：审核通过或回退。"), field="action")
+    opinion = (opinion or "").strip()
+    if action == "return" and not opinion:
+        raise ServiceError(_("批量回退时请填写回退原因。"), field="opinion")
+    ids = sorted({int(pk) for pk in application_ids})
+    if not ids:
+        raise ServiceError(_("请至少选择一条申报。"), field="applications")
+    if len(ids) > BATCH_LIMIT:
+        raise ServiceError(
+            _("一次最多处理 %(n)d 条，请缩小筛选范围。") % {"n": BATCH_LIMIT}, field="applications"
+        )
+    with transaction.atomic():
+        job = BatchJob.objects.create(
+            actor=actor, action=action, opinion=opinion, application_ids=ids, total=len(ids)
+        )
+        audit_record(
+            action="batch.start",
+            actor=actor,
+            obj=job,
+            after={"action": action, "total": len(ids)},
+            request=request,
+        )
+        transaction.on_commit(lambda: run_batch_job.enqueue(job.pk))
+    return job
+
+
+def batch_run(job_id: int):
+    from rencai.applications.models import BatchJob
+
+    job = BatchJob.objects.get(pk=job_id)
+    if job.status == BatchJob.Status.DONE:
+        return job
+    BatchJob.objects.filter(pk=job.pk).update(status=BatchJob.Status.RUNNING)
+    act = approve if job.action == "approve" else return_
+    done = failed = 0
+    errors = []
+    numbers = dict(
+        Application.objects.filter(pk__in=job.application_ids).values_list("pk", "number")
+    )
+    for index, pk in enumerate(job.application_ids, start=1):
+        try:
+            act(actor=job.actor, application=Application(pk=pk), opinion=job.opinion)
+            done += 1
+        except (ServiceError, Http404) as exc:
+            failed += 1
+            message = exc.message if isinstance(exc, ServiceError) else _("无权处理或不存在。")
+            errors.append({"id": pk, "number": numbers.get(pk) or "", "message": message})
+        if index % 25 == 0:
+            BatchJob.objects.filter(pk=job.pk).update(done=done, failed=failed)
+    BatchJob.objects.filter(pk=job.pk).update(
+        done=done,
+        failed=failed,
+        errors=errors[:1000],
+        status=BatchJob.Status.DONE,
+        finished_at=timezone.now(),
+    )
+    job.refresh_from_db()
+    return job

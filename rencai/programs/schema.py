@@ -421,7 +421,7 @@ def _stage(c, s, sp, applicant, seen):
     if kind not in STAGE_KINDS:
         c.fail(f"{sp}.kind", f"must be one of {', '.join(sorted(STAGE_KINDS))}")
     if kind == "all_of":
-        c.mapping(s, sp, required=("code", "name", "kind", "actors"))
+        c.mapping(s, sp, required=("code", "name", "kind", "actors"), optional=("deadline_days",))
     elif kind == "notice":
         c.mapping(s, sp, required=("code", "name", "kind", "actor", "days"))
     elif kind == "batch_report":
@@ -442,7 +442,7 @@ def _stage(c, s, sp, applicant, seen):
             "actor": {"applicant": True},
         }
     else:
-        c.mapping(s, sp, required=("code", "name", "actor"), optional=("kind",))
+        c.mapping(s, sp, required=("code", "name", "actor"), optional=("kind", "deadline_days"))
     code = c.code(s["code"], f"{sp}.code")
     if code in seen:
         c.fail(f"{sp}.code", f'duplicate stage "{code}"')
@@ -460,6 +460,11 @@ def _stage(c, s, sp, applicant, seen):
         stage["actors"] = actors
     else:
         stage["actor"] = _actor(c, s["actor"], f"{sp}.actor", applicant)
+    if "deadline_days" in s:
+        days = s["deadline_days"]
+        if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 365:
+            c.fail(f"{sp}.deadline_days", "must be a whole number of days from 1 to 365")
+        stage["deadline_days"] = days  # B6: items waiting longer are flagged
     if kind == "batch_report":
         # The reporter bundles; the actor (the upper authority) accepts or returns.
         stage["reporter"] = _actor(c, s["reporter"], f"{sp}.reporter", applicant)

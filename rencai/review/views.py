@@ -1,11 +1,14 @@
 """The staff area: registration reviews for district HR bureaus (F03) and employers (F04)."""
 
+import datetime
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from rencai.accounts import services
@@ -189,20 +192,59 @@ def person_review(request, pk: int):
 # --- applications (F39, F40, F43, F44) ------------------------------------------------
 
 
+def _queue_filters(request, qs):
+    """The workbench filters (B6, issue 4): programme, district, employer, submission
+    dates, amount, and a search by number, name or ID number."""
+    from decimal import Decimal, InvalidOperation
+
+    g = request.GET
+    if g.get("program"):
+        qs = qs.filter(program__code=g["program"])
+    if (g.get("district") or "").isdigit():
+        qs = qs.filter(employer__district_id=int(g["district"]))
+    if g.get("employer"):
+        qs = qs.filter(employer__name__icontains=g["employer"].strip()[:60])
+    for key, lookup in (("from", "submitted_at__date__gte"), ("to", "submitted_at__date__lte")):
+        try:
+            if g.get(key):
+                qs = qs.filter(**{lookup: datetime.date.fromisoformat(g[key])})
+        except ValueError:
+            pass
+    for key, lookup in (("min", "amount__gte"), ("max", "amount__lte")):
+        try:
+            if g.get(key):
+                qs = qs.filter(**{lookup: Decimal(g[key])})
+        except InvalidOperation:
+            pass
+    q = (g.get("q") or "").strip()[:40]
+    if q:
+        qs = qs.filter(
+            Q(number__icontains=q)
+            | Q(applicant__real_name__icontains=q)
+            | Q(applicant__id_number=q.upper())
+            | Q(program__name__icontains=q)
+        )
+    order = "-submitted_at" if g.get("sort") == "newest" else "stage_entered_at"
+    return qs.order_by(order, "id")
+
+
 @_staff_required
 def application_queue(request):
-    """What waits at my stage in my scope (employer: its own people; an authority: its
-    region), or, with status=handled, what my organisation already handled."""
+    """The workbench: what waits at my stage in my scope, with filters, sorted by waiting
+    time, items past the stage's deadline flagged; select items or all matching and
+    approve or return them in one background job. status=handled lists what my
+    organisation already handled."""
     from rencai.applications import access as app_access
+    from rencai.applications import transitions
     from rencai.applications.models import Application, ApplicationEvent
+    from rencai.programs.models import Program
 
-    q = (request.GET.get("q") or "").strip()
     status = request.GET.get("status") or "waiting"
     base = Application.objects.select_related(
         "program", "program_version", "applicant", "employer", "stage_authority", "stage_employer"
     ).filter(deleted_at__isnull=True)
+    employers, authorities = app_access.actor_scope(request.user)
     if status == "handled":
-        employers, authorities = app_access.actor_scope(request.user)
         qs = base.filter(
             pk__in=ApplicationEvent.objects.filter(
                 Q(actor_org_employer_id__in=employers) | Q(actor_org_authority_id__in=authorities)
@@ -211,24 +253,61 @@ def application_queue(request):
     else:
         status = "waiting"
         qs = base.filter(app_access.queue_filter(request.user))
-    if q:
-        qs = qs.filter(
-            Q(number__icontains=q)
-            | Q(applicant__real_name__icontains=q)
-            | Q(program__name__icontains=q)
-            | Q(employer__name__icontains=q)
+    qs = _queue_filters(request, qs)
+    error = None
+    if request.method == "POST" and status == "waiting":
+        if request.POST.get("select_all") == "1":
+            ids = list(qs.values_list("pk", flat=True)[: transitions.BATCH_LIMIT + 1])
+        else:
+            ids = request.POST.getlist("applications")
+        try:
+            job = transitions.batch_start(
+                actor=request.user,
+                application_ids=ids,
+                action=request.POST.get("action", ""),
+                opinion=request.POST.get("opinion", ""),
+                request=request,
+            )
+        except ServiceError as exc:
+            error = exc.message
+        else:
+            return redirect("review:job", pk=job.pk)
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    now = timezone.now()
+    for app in page.object_list:
+        deadline = (app.current_stage or {}).get("deadline_days")
+        app.waiting_days = (now - app.stage_entered_at).days if app.stage_entered_at else None
+        app.overdue = bool(
+            deadline and app.waiting_days is not None and app.waiting_days > deadline
         )
-    page = Paginator(qs.order_by("submitted_at", "id"), PAGE_SIZE).get_page(request.GET.get("page"))
+    from rencai.orgs.models import Region
+
     return render(
         request,
         "review/application_queue.html",
         {
             "page": page,
-            "q": q,
+            "q": request.GET.get("q", ""),
             "status": status,
             "statuses": [("waiting", _("待我审核")), ("handled", _("已处理"))],
+            "programs": Program.objects.filter(active=True).order_by("pack", "order"),
+            "districts": Region.objects.filter(level="district").order_by("code"),
+            "f": request.GET,
+            "query": request.GET.urlencode(),
+            "error": error,
         },
     )
+
+
+@_staff_required
+def job(request, pk):
+    """A batch job's progress and result; the page refreshes itself while it runs."""
+    from rencai.applications.models import BatchJob
+
+    item = BatchJob.objects.filter(pk=pk, actor=request.user).first()
+    if item is None:
+        raise Http404
+    return render(request, "review/job.html", {"job": item})
 
 
 @_staff_required
