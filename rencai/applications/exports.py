@@ -70,18 +70,31 @@ ROSTER_HEADERS = [
 
 
 def roster_rows(qs):
-    for app in qs.iterator(chunk_size=2000):
+    """Plain tuples straight from the database (no model instances) and labels looked up
+    once: 100,000 rows stream in seconds, in constant memory."""
+    labels = {value: str(label) for value, label in S.choices}
+    rows = qs.values_list(
+        "number",
+        "applicant__real_name",
+        "applicant__id_number",
+        "program__name",
+        "months",
+        "amount",
+        "state",
+        "submitted_at",
+    )
+    for number, name, id_number, program, months, amount, state, submitted in rows.iterator(
+        chunk_size=5000
+    ):
         yield [
-            app.number or "",
-            app.applicant.real_name,
-            mask_id_number(app.applicant.id_number or ""),
-            app.program.name,
-            app.months if app.months is not None else "",
-            float(app.amount) if app.amount is not None else "",
-            str(app.get_state_display()),
-            timezone.localtime(app.submitted_at).strftime("%Y-%m-%d %H:%M")
-            if app.submitted_at
-            else "",
+            number or "",
+            name,
+            mask_id_number(id_number or ""),
+            program,
+            months if months is not None else "",
+            float(amount) if amount is not None else "",
+            labels.get(state, state),
+            timezone.localtime(submitted).strftime("%Y-%m-%d %H:%M") if submitted else "",
         ]
 
 

@@ -135,6 +135,8 @@ class Application(models.Model):
             models.Index(fields=["stage_authority", "state", "id"]),
             models.Index(fields=["stage_employer", "state", "id"]),
             models.Index(fields=["stage_employer_also", "state", "id"]),
+            # The workbench pages through its queue by waiting time.
+            models.Index(fields=["stage_entered_at", "id"]),
         ]
         constraints = [
             models.CheckConstraint(
