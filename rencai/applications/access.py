@@ -27,8 +27,14 @@ def reviewing_authorities_of(user) -> set[int]:
 
 
 def actor_scope(user) -> tuple[set[int], set[int]]:
-    """(employer ids, authority ids) this user reviews for."""
-    return employer_roles_of(user), reviewing_authorities_of(user)
+    """(employer ids, authority ids) this user reviews for. Remembered on the user object
+    for the rest of the request or job (one batch action asks it thousands of times)."""
+    scope = getattr(user, "_rencai_actor_scope", None)
+    if scope is None:
+        scope = (employer_roles_of(user), reviewing_authorities_of(user))
+        if user.is_authenticated:
+            user._rencai_actor_scope = scope
+    return scope
 
 
 def queue_filter(user) -> Q:
