@@ -190,5 +190,20 @@ def test_staff_pages_for_notices(city, two_at_notice, client):
     notice = PublicNotice.objects.get()
     assert response.status_code == 302 and notice.entries.count() == 2
     assert client.get(reverse("review:notice", args=[notice.pk])).status_code == 200
+    export = client.get(reverse("review:notice", args=[notice.pk]) + "?export=xlsx")
+    content = b"".join(export.streaming_content)
+    import io
+
+    from openpyxl import load_workbook
+
+    cells = [
+        str(c)
+        for row in load_workbook(io.BytesIO(content)).active.iter_rows(values_only=True)
+        for c in row
+    ]
+    for app in two_at_notice:
+        full = app.applicant.id_number
+        assert full not in cells and full[:4] + "*" * 10 + full[-4:] in cells
+        assert app.applicant.real_name not in cells
     client.force_login(city.outsider_reviewer)
     assert client.get(reverse("review:notice", args=[notice.pk])).status_code == 404

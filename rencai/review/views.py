@@ -453,6 +453,35 @@ def notice(request, pk):
         else:
             messages.success(request, _("异议已处理。"))
         return redirect("review:notice", pk=pk)
+    if request.GET.get("export") == "xlsx":
+        from rencai.applications import exports
+
+        # Built from the stored, masked entries: the full values are never in the file.
+        return exports.xlsx_response(
+            f"notice-{item.pk}.xlsx",
+            _("公示名单"),
+            [
+                _("序号"),
+                _("姓名"),
+                _("证件号码"),
+                _("单位"),
+                _("申报项目"),
+                _("金额（元）"),
+                _("状态"),
+            ],
+            (
+                [
+                    n,
+                    e.masked_name,
+                    e.masked_id_number,
+                    e.employer_name,
+                    e.program_name,
+                    float(e.amount) if e.amount is not None else "",
+                    str(e.get_status_display()),
+                ]
+                for n, e in enumerate(item.entries.order_by("id"), start=1)
+            ),
+        )
     entries = item.entries.select_related("application").prefetch_related("objections")
     return render(request, "review/notice.html", {"notice": item, "entries": entries})
 
