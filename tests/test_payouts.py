@@ -79,6 +79,7 @@ def test_city_and_county_pay_a_failure_is_paid_again_and_the_applicant_confirms(
     ).active
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[1][1] == app.number and rows[1][4] == "6217000012345678901"  # full, as text
+    assert rows[1][5] == "6217****8901" and rows[1][6] == 3000
 
     counts = t.payout_results_import(
         actor=city.finance_officer, batch_id=batch.pk, rows=results(batch, "失败", "账户已冻结")

@@ -1150,7 +1150,15 @@ def payout_bank_file(batch) -> bytes:
     book = xlsxwriter.Workbook(buffer, {"constant_memory": True, "in_memory": True})
     sheet = book.add_worksheet(_("拨付明细"))
     text = book.add_format({"num_format": "@"})
-    headers = [_("序号"), _("申报编号"), _("姓名"), _("开户银行"), _("银行账号"), _("金额（元）")]
+    headers = [
+        _("序号"),
+        _("申报编号"),
+        _("姓名"),
+        _("开户银行"),
+        _("银行账号"),
+        _("账号（脱敏，供核对）"),
+        _("金额（元）"),
+    ]
     for col, header in enumerate(headers):
         sheet.write_string(0, col, header)
     for row, item in enumerate(batch.items.select_related("application").order_by("id"), start=1):
@@ -1159,7 +1167,8 @@ def payout_bank_file(batch) -> bytes:
         sheet.write_string(row, 2, item.name)
         sheet.write_string(row, 3, item.bank_name)
         sheet.write_string(row, 4, item.bank_account, text)  # never a number: 19 digits
-        sheet.write_number(row, 5, float(item.amount))
+        sheet.write_string(row, 5, item.bank_account[:4] + "****" + item.bank_account[-4:])
+        sheet.write_number(row, 6, float(item.amount))
     book.close()
     return buffer.getvalue()
 
