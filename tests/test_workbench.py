@@ -75,6 +75,11 @@ def test_batch_approve_everything_matching(city, many, client, django_capture_on
     )
     assert (job.status, job.total, job.done, job.failed) == ("done", 12, 12, 0)
     assert set(Application.objects.values_list("stage", flat=True)) == {1}
+    # The district reviewer hears once, with the count, not twelve times.
+    from rencai.notifications.models import Message
+
+    told = Message.objects.filter(user=city.district_reviewer)
+    assert told.count() == 1 and "12 件申报" in told.get().title
     page = client.get(reverse("review:job", args=[job.pk])).content.decode()
     assert "共 12 条，成功 12 条，未能处理 0 条" in page and 'http-equiv="refresh"' not in page
 

@@ -22,6 +22,7 @@ from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from rencai.applications import access, rules
 from rencai.applications.models import (
@@ -604,7 +605,17 @@ def _review_prelude(actor, pk, seen_version):
     return app, org, role
 
 
-def approve(*, actor, application: Application, opinion: str = "", seen_version=None, request=None):
+def approve(
+    *,
+    actor,
+    application: Application,
+    opinion: str = "",
+    seen_version=None,
+    request=None,
+    tell_next_stage: bool = True,
+):
+    """``tell_next_stage=False`` is for batch jobs: they tell each next reviewer once, with
+    a count, instead of once per item."""
     with transaction.atomic():
         app, org, role = _review_prelude(actor, application.pk, seen_version)
         from_state, from_stage = app.state, app.stage
@@ -675,7 +686,8 @@ def approve(*, actor, application: Application, opinion: str = "", seen_version=
                     "next": app.current_stage["name"],
                 },
             )
-            _tell_stage(app)
+            if tell_next_stage:
+                _tell_stage(app)
     return app
 
 
@@ -1560,15 +1572,30 @@ def batch_run(job_id: int):
     if job.status == BatchJob.Status.DONE:
         return job
     BatchJob.objects.filter(pk=job.pk).update(status=BatchJob.Status.RUNNING)
-    act = approve if job.action == "approve" else return_
     done = failed = 0
     errors = []
+    moved_on: dict[tuple, list] = {}  # next stage's organisations → the applications
     numbers = dict(
         Application.objects.filter(pk__in=job.application_ids).values_list("pk", "number")
     )
     for index, pk in enumerate(job.application_ids, start=1):
         try:
-            act(actor=job.actor, application=Application(pk=pk), opinion=job.opinion)
+            if job.action == "approve":
+                app = approve(
+                    actor=job.actor,
+                    application=Application(pk=pk),
+                    opinion=job.opinion,
+                    tell_next_stage=False,
+                )
+                if app.is_open:
+                    key = (
+                        app.stage_employer_id,
+                        app.stage_employer_also_id,
+                        app.stage_authority_id,
+                    )
+                    moved_on.setdefault(key, []).append(app)
+            else:
+                return_(actor=job.actor, application=Application(pk=pk), opinion=job.opinion)
             done += 1
         except (ServiceError, Http404) as exc:
             failed += 1
@@ -1576,6 +1603,21 @@ def batch_run(job_id: int):
             errors.append({"id": pk, "number": numbers.get(pk) or "", "message": message})
         if index % 25 == 0:
             BatchJob.objects.filter(pk=job.pk).update(done=done, failed=failed)
+    for apps in moved_on.values():
+        # One message (and SMS) per reviewer of the next stage, not one per item.
+        first = apps[0]
+        notify_many(
+            users=_stage_people(first),
+            title=ngettext("待审核：%(n)d 件申报", "待审核：%(n)d 件申报", len(apps))
+            % {"n": len(apps)},
+            body=ngettext(
+                "%(n)d 件申报（%(p)s 等）已到“%(stage)s”环节，请及时审核。",
+                "%(n)d 件申报（%(p)s 等）已到“%(stage)s”环节，请及时审核。",
+                len(apps),
+            )
+            % {"n": len(apps), "p": first.program.name, "stage": first.current_stage["name"]},
+            link=reverse("review:applications"),
+        )
     BatchJob.objects.filter(pk=job.pk).update(
         done=done,
         failed=failed,
