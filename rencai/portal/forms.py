@@ -22,3 +22,21 @@ class ObjectionForm(forms.Form):
         self.fields["entry"].choices = [("", "—")] + [
             (str(e.pk), f"{e.masked_name} · {e.employer_name} · {e.program_name}") for e in entries
         ]
+
+
+class MatchForm(forms.Form):
+    """Policy matching (F50): a few conditions, no login needed."""
+
+    education = forms.ChoiceField(
+        label=_("最高学历"),
+        required=False,
+        choices=[
+            ("", _("无（高中及以下）")),
+            ("college", _("大专")),
+            ("bachelor", _("本科")),
+            ("master", _("硕士研究生")),
+            ("doctor", _("博士研究生")),
+        ],
+    )
+    qualification = forms.BooleanField(label=_("已取得职业资格（技能等级）证书"), required=False)
+    employed = forms.BooleanField(label=_("在本市用人单位就业"), required=False)

@@ -5,6 +5,7 @@ from rencai.portal import views
 app_name = "portal"
 urlpatterns = [
     path("", views.home, name="home"),
+    path("policies/match/", views.policy_match, name="match"),
     path("notices/", views.notices, name="notices"),
     path("notices/<int:pk>/", views.notice, name="notice"),
 ]

@@ -62,3 +62,21 @@ def notice(request, pk):
         "portal/notice.html",
         {"notice": item, "page": page, "form": form, "is_open": is_open},
     )
+
+
+def policy_match(request):
+    """政策匹配 (F50): pick your conditions, see the programmes you qualify for."""
+    from rencai.portal.forms import MatchForm
+    from rencai.programs.matching import Conditions, match_programs
+
+    form = MatchForm(request.GET or None)
+    matches = None
+    if request.GET and form.is_valid():
+        matches = match_programs(
+            Conditions(
+                education=form.cleaned_data["education"],
+                qualification=form.cleaned_data["qualification"],
+                employed=form.cleaned_data["employed"],
+            )
+        )
+    return render(request, "portal/match.html", {"form": form, "matches": matches})

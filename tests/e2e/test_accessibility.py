@@ -24,8 +24,17 @@ ANONYMOUS_PAGES = [
     "/accounts/register/",
     "/accounts/register/person/",
     "/accounts/register/employer/",
+    "/policies/match/?education=bachelor&employed=on",
+    "/notices/",
 ]
-APPLICANT_PAGES = ["/accounts/me/", "/accounts/me/password/"]
+APPLICANT_PAGES = [
+    "/accounts/me/",
+    "/accounts/me/password/",
+    "/applications/",
+    "/applications/mine/",
+    "/applications/records/",
+    "/applications/messages/",
+]
 REVIEWER_PAGES = ["/staff/", "/staff/employers/"]
 
 

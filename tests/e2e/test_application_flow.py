@@ -161,7 +161,7 @@ def test_city_graduate_living_allowance_from_profile_to_approval(
 
     password_login(page, url, applicant.id_number, PASSWORD)
     expect(page.locator(".toast")).to_contain_text("申报被回退")
-    page.get_by_role("link", name="进度查询").click()
+    page.get_by_role("navigation", name="用户中心菜单").get_by_role("link", name="进度查询").click()
     expect(page.locator("table")).to_contain_text("劳动合同缺少单位公章")
     check_a11y(page, "/applications/mine/")
     page.get_by_role("link", name=re.compile("查看详情")).first.click()
@@ -182,7 +182,7 @@ def test_city_graduate_living_allowance_from_profile_to_approval(
     assert app.state == "approved"
 
     password_login(page, url, applicant.id_number, PASSWORD)
-    page.get_by_role("link", name="进度查询").click()
+    page.get_by_role("navigation", name="用户中心菜单").get_by_role("link", name="进度查询").click()
     page.get_by_role("link", name=re.compile("查看详情")).first.click()
     expect(page.locator(".status-panel")).to_contain_text("审核通过")
     expect(page.locator(".timeline")).to_contain_text("劳动合同缺少单位公章")

@@ -178,7 +178,7 @@ def test_chain_walk_from_application_to_receipt(page, url, e2e_city, settings, t
     assert app.state == "to_confirm"
 
     password_login(page, url, applicant.id_number, PASSWORD)
-    page.get_by_role("link", name="进度查询").click()
+    page.get_by_role("navigation", name="用户中心菜单").get_by_role("link", name="进度查询").click()
     page.get_by_role("link", name=re.compile("查看详情")).first.click()
     expect(page.locator(".status-panel")).to_contain_text("个人拨付待确认")
     page.once("dialog", lambda d: d.accept())
