@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "rencai.programs",
     "rencai.applications",
     "rencai.integrations",
+    "rencai.talent",
     "rencai.portal",
     "rencai.review",
     "rencai.api",

@@ -14,6 +14,7 @@ urlpatterns = [
     path("accounts/", include("rencai.accounts.urls")),
     path("me/profile/", include("rencai.profiles.urls")),
     path("applications/", include("rencai.applications.urls")),
+    path("talent/", include("rencai.talent.urls")),
     path("staff/", include("rencai.review.urls")),
     path("admin/", admin.site.urls),
     path("api/", api.urls),

@@ -58,6 +58,27 @@ def build_field(spec: dict) -> forms.Field:
         field = _month_field(spec)
     elif kind == "choice":
         field = forms.ChoiceField(choices=[("", "—")] + [(c, c) for c in spec["choices"]])
+    elif kind == "talent_level":
+        # F46: the category, with its summary (e.g. "国家级领军人才")
+        field = forms.ChoiceField(
+            choices=[(lv["code"], lv["name"]) for lv in spec["levels"]],
+            widget=forms.RadioSelect,
+        )
+    elif kind == "talent_criteria":
+        # F46: the honours and qualifications (multi-select), grouped by category
+        field = forms.MultipleChoiceField(
+            choices=[
+                (lv["name"], [(c["code"], c["text"]) for c in lv["criteria"]])
+                for lv in spec["levels"]
+            ],
+            widget=forms.CheckboxSelectMultiple,
+        )
+    elif kind in ("station", "community"):
+        # F51, F52: a talent station or an apartment community, from rencai.housing
+        from rencai.housing import services as housing
+
+        options = housing.station_choices() if kind == "station" else housing.community_choices()
+        field = forms.ChoiceField(choices=[("", "—")] + [(str(k), v) for k, v in options])
     else:  # bool
         field = forms.BooleanField()
     field.required = False
@@ -152,6 +173,26 @@ class ApplicationForm(forms.Form):
 
     def clean(self):
         data = super().clean()
+        level_spec = next(
+            (f for f in self.definition["fields"] if f["type"] == "talent_level"), None
+        )
+        if level_spec is not None:
+            criteria_spec = next(
+                f for f in self.definition["fields"] if f["type"] == "talent_criteria"
+            )
+            level = next(
+                (lv for lv in level_spec["levels"] if lv["code"] == data.get(level_spec["code"])),
+                None,
+            )
+            allowed = {c["code"] for c in level["criteria"]} if level else set()
+            chosen = data.get(criteria_spec["code"]) or []
+            if chosen and level is None:
+                self.add_error(level_spec["code"], _("请先选择人才分类。"))
+            elif set(chosen) - allowed:
+                self.add_error(
+                    criteria_spec["code"],
+                    _("所选荣誉资质须属于所选的人才分类“%(l)s”。") % {"l": level["name"]},
+                )
         period = self.definition.get("period")
         if period:
             start, end = data.get(period["start"]), data.get(period["end"])
@@ -171,7 +212,7 @@ class ApplicationForm(forms.Form):
         out = {}
         for spec in self.definition["fields"]:
             value = self.cleaned_data.get(spec["code"])
-            if value in (None, "") or (spec["type"] == "bool" and value is False):
+            if value in (None, "", []) or (spec["type"] == "bool" and value is False):
                 continue
             if isinstance(value, datetime.date):
                 value = value.isoformat()
@@ -197,6 +238,16 @@ def initial_from(definition: dict, data: dict) -> dict:
             initial[spec["code"]] = data[spec["code"]]
         elif "default" in spec:
             initial[spec["code"]] = spec["default"]
+    return initial
+
+
+def initial_from_query(definition: dict, query) -> dict:
+    """A new application opened from a station or community page (申请入住) starts with
+    that place chosen."""
+    initial = initial_from(definition, {})
+    for spec in definition["fields"]:
+        if spec["type"] in ("station", "community") and (query.get(spec["type"]) or "").isdigit():
+            initial[spec["code"]] = query[spec["type"]]
     return initial
 
 

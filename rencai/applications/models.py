@@ -32,6 +32,10 @@ ACTION_NAMES = {
     "report": _("汇总上报"),
     "report_accept": _("上级接收汇总报告"),
     "report_return": _("汇总报告退回"),
+    "gap_supply": _("补充容缺材料"),
+    "gap_clear": _("容缺解除"),
+    "gap_refuse": _("容缺材料不符，退回补充"),
+    "cancel": _("资格取消"),
 }
 VERSION_REASONS = {
     "created": _("新建"),
@@ -51,6 +55,8 @@ class Application(models.Model):
         REJECTED = "rejected", _("审核不通过")
         TO_CONFIRM = "to_confirm", _("个人拨付待确认")
         CONFIRMED = "confirmed", _("已确认到账")
+        # F47: a 容缺 gap not filled by its deadline, or the category it depends on lost
+        CANCELLED = "cancelled", _("已取消")
 
     class ClaimKind(models.TextChoices):
         NEW = "new", _("新申请")
@@ -260,6 +266,56 @@ class ApplicationMaterial(models.Model):
 
     def __str__(self):
         return f"{self.application_id} {self.material_type}"
+
+
+class ApplicationGap(models.Model):
+    """容缺 (F47): a required material declared missing at submission, with the reason
+    and the deadline to supply it. The reviewers may approve with the gap open; the
+    applicant supplies the material later and a reviewer clears the gap. A gap still open
+    after its deadline cancels the application (``transitions.gaps_expire``)."""
+
+    class State(models.TextChoices):
+        OPEN = "open", _("待补充")
+        SUPPLIED = "supplied", _("已补充，待审核")
+        CLEARED = "cleared", _("已解除")
+        EXPIRED = "expired", _("逾期未补充")
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="gaps")
+    material_type = models.CharField(_("材料类型"), max_length=60)
+    label = models.CharField(_("容缺材料"), max_length=100)
+    reason = models.CharField(_("容缺原因"), max_length=300)
+    deadline = models.DateField(_("补充期限"))
+    state = models.CharField(
+        _("状态"), max_length=10, choices=State.choices, default=State.OPEN, db_index=True
+    )
+    material = models.ForeignKey(
+        "profiles.Material", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    opinion = models.CharField(_("审核意见"), max_length=300, blank=True)
+    declared_at = models.DateTimeField(_("申请时间"), auto_now_add=True)
+    supplied_at = models.DateTimeField(_("补充时间"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["application", "id"]
+        verbose_name = _("容缺材料")
+        verbose_name_plural = _("容缺材料")
+        indexes = [models.Index(fields=["state", "deadline"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application", "material_type"], name="application_gap_once_per_type"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.application_id} {self.label}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.state in (self.State.OPEN, self.State.SUPPLIED)
 
 
 class PublicNotice(models.Model):

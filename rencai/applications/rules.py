@@ -9,16 +9,17 @@ from decimal import Decimal
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from rencai.applications.models import Application
 from rencai.errors import ServiceError
 from rencai.programs import months as m
 
 EDUCATION_NAMES = {
-    "college": "大专",
-    "bachelor": "本科",
-    "master": "硕士研究生",
-    "doctor": "博士研究生",
+    "college": gettext_noop("大专"),
+    "bachelor": gettext_noop("本科"),
+    "master": gettext_noop("硕士研究生"),
+    "doctor": gettext_noop("博士研究生"),
 }
 EDUCATION_RANK = {"college": 1, "bachelor": 2, "master": 3, "doctor": 4}
 # States whose claimed months count against overlap, caps and claim counts: everything
@@ -37,6 +38,7 @@ DONE_STATES = [
     Application.State.TO_CONFIRM,
     Application.State.CONFIRMED,
 ]
+NO_EDUCATION = gettext_lazy("请先在“学历信息”中填写最高学历。")
 ORDINALS = {1: "第一次", 2: "第二次", 3: "第三次"}
 
 
@@ -46,6 +48,147 @@ class RuleResult:
     name: str
     ok: bool
     reason: str
+
+
+@dataclass
+class Facts:
+    """What the condition rules look at (F49, F27, F50). The pre-check reads them from the
+    applicant's records; policy matching takes them from what a visitor ticks. One
+    function, ``fact_rule``, decides for both, so the two can never disagree."""
+
+    education: str | None = None  # a key of EDUCATION_RANK
+    qualification: bool = False
+    employed: bool = False
+    employer_name: str = ""
+    talent_rank: int = 0  # 0: no category
+    talent_name: str = ""
+    first_contract: datetime.date | None = None
+
+
+FACT_RULES = {
+    "education_at_least",
+    "qualification_required",
+    "employer_required",
+    "talent_at_least",
+    "first_contract_before",
+    "first_contract_from",
+}
+
+
+def fact_rule(rule: dict, facts: Facts) -> RuleResult:
+    kind = rule["kind"]
+    if kind == "education_at_least":
+        need = rule["level"]
+        have = facts.education
+        ok = have is not None and EDUCATION_RANK.get(have, 0) >= EDUCATION_RANK[need]
+        return RuleResult(
+            kind,
+            _("学历要求"),
+            ok,
+            _("最高学历为%(have)s，要求%(need)s及以上。")
+            % {
+                "have": _(EDUCATION_NAMES[have]) if have in EDUCATION_NAMES else _("未填写"),
+                "need": _(EDUCATION_NAMES[need]),
+            },
+        )
+    if kind == "qualification_required":
+        ok = facts.qualification
+        return RuleResult(
+            kind,
+            _("职业资格"),
+            ok,
+            _("已取得职业资格（技能等级）证书。")
+            if ok
+            else _("要求取得职业资格（技能等级）证书，请在“职业资格”中填写。"),
+        )
+    if kind == "employer_required":
+        ok = facts.employed
+        return RuleResult(
+            kind,
+            _("所在单位"),
+            ok,
+            (_("所在单位“%(e)s”已通过审核。") % {"e": facts.employer_name})
+            if ok and facts.employer_name
+            else _("在本市已注册并通过审核的单位就业。")
+            if ok
+            else _("所在单位尚未通过区县人社部门审核，暂不能申报。")
+            if facts.employer_name
+            else _("要求在本市已注册并通过审核的单位就业。"),
+        )
+    if kind == "talent_at_least":
+        ok = facts.talent_rank >= rule["rank"]
+        have = facts.talent_name or _("尚未认定人才类型")
+        return RuleResult(
+            kind,
+            _("人才类型"),
+            ok,
+            _("要求%(need)s及以上人才，当前：%(have)s。")
+            % {"need": rule["level_name"], "have": have},
+        )
+    # first_contract_before / first_contract_from (F27): the first labour contract's date
+    cutoff = datetime.date.fromisoformat(rule["date"])
+    first = facts.first_contract
+    before = kind == "first_contract_before"
+    if first is None:
+        return RuleResult(
+            kind,
+            _("首次签订劳动合同时间"),
+            False,
+            _("请在“工作经历”中填写劳动合同开始日期。"),
+        )
+    ok = first < cutoff if before else first >= cutoff
+    need = (_("%(d)s之前首次签订劳动合同") if before else _("%(d)s起首次签订劳动合同")) % {
+        "d": cutoff.isoformat()
+    }
+    return RuleResult(
+        kind,
+        _("首次签订劳动合同时间"),
+        ok,
+        _("要求%(need)s，您首次签订劳动合同的日期是%(first)s。")
+        % {"need": need, "first": first.isoformat()},
+    )
+
+
+def facts_of(applicant, employer, *, education=None) -> Facts:
+    """The applicant's facts from their records."""
+    from rencai.profiles.models import HeldQualification, WorkHistory
+    from rencai.talent.services import current_category
+
+    facts = Facts(
+        education=education,
+        employed=employer is not None and employer.is_approved,
+        employer_name=employer.name if employer is not None else "",
+    )
+    if applicant.is_person:
+        facts.qualification = HeldQualification.objects.filter(owner=applicant).exists()
+        category = current_category(applicant)
+        if category is not None:
+            facts.talent_rank, facts.talent_name = category.rank, category.level_name
+        facts.first_contract = (
+            WorkHistory.objects.filter(owner=applicant, kind="work", contract_start__isnull=False)
+            .order_by("contract_start")
+            .values_list("contract_start", flat=True)
+            .first()
+        )
+    return facts
+
+
+def category_gates(user, programs) -> dict[int, str]:
+    """F49: the programs closed to the person by their talent category, with the reason
+    (shown greyed out on the business-entry page)."""
+    if not user.is_person:
+        return {}
+    facts = None
+    closed = {}
+    for program in programs:
+        for rule in program.definition.get("rules", []):
+            if rule["kind"] != "talent_at_least":
+                continue
+            facts = facts or facts_of(user, None)
+            result = fact_rule(rule, facts)
+            if not result.ok:
+                closed[program.pk] = result.reason
+    return closed
 
 
 @dataclass
@@ -233,7 +376,12 @@ def precheck(app: Application, *, today: datetime.date | None = None) -> list[Ru
             )
 
     education = highest_education(applicant) if applicant.is_person else None
+    facts = None
     for rule in definition["rules"]:
+        if rule["kind"] in FACT_RULES:
+            facts = facts or facts_of(applicant, app.employer, education=education)
+            results.append(fact_rule(rule, facts))
+            continue
         try:
             results.append(_run_rule(rule, app, period, education))
         except ServiceError as exc:
@@ -271,37 +419,24 @@ def _run_rule(rule: dict, app: Application, period: Period | None, education) ->
             if ok
             else _("请先在“个人情况”中填写基本信息和学历信息。"),
         )
-    if kind == "employer_required":
-        employer = app.employer
-        ok = employer is not None and employer.is_approved
-        return RuleResult(
-            kind,
-            _("所在单位"),
-            ok,
-            _("所在单位“%(e)s”已通过审核。") % {"e": employer.name}
-            if ok
-            else _("所在单位尚未通过区县人社部门审核，暂不能申报。"),
+    if kind == "single_open":
+        # F48: one classification (or change) under review at a time
+        busy = _others(app).filter(
+            state__in=[
+                Application.State.SUBMITTED,
+                Application.State.IN_REVIEW,
+                Application.State.RETURNED,
+            ]
         )
-    if kind == "education_at_least":
-        need = rule["level"]
-        ok = education is not None and EDUCATION_RANK[education] >= EDUCATION_RANK[need]
-        have = EDUCATION_NAMES.get(education, _("未填写"))
+        first = busy.first()
         return RuleResult(
             kind,
-            _("学历要求"),
-            ok,
-            _("最高学历为%(have)s，要求%(need)s及以上。")
-            % {"have": have, "need": EDUCATION_NAMES[need]},
-        )
-    if kind == "qualification_required":
-        from rencai.profiles.models import HeldQualification
-
-        ok = HeldQualification.objects.filter(owner=applicant).exists()
-        return RuleResult(
-            kind,
-            _("职业资格"),
-            ok,
-            _("已填写职业资格。") if ok else _("请先在“职业资格”中填写所取得的职业资格证书。"),
+            _("在办申请"),
+            first is None,
+            _("没有正在办理的同类申请。")
+            if first is None
+            else _("您已有一份正在办理的申请（%(no)s），请等待办结后再申请。")
+            % {"no": first.number or ""},
         )
     if kind == "no_overlap":
         if period is None:
@@ -355,18 +490,27 @@ def _run_rule(rule: dict, app: Application, period: Period | None, education) ->
         )
     if kind == "materials_required":
         attached = set(app.attachments.values_list("material_type", flat=True))
-        missing = [
-            mt["label"]
-            for mt in app.definition["materials"]
-            if mt["required"] and mt["type"] not in attached
-        ]
+        # 容缺 (F47): a material declared missing, with a reason and a deadline, passes
+        gaps = {g.material_type: g for g in app.gaps.all()} if app.pk else {}
+        missing, deferred = [], []
+        for mt in app.definition["materials"]:
+            if not mt["required"] or mt["type"] in attached:
+                continue
+            gap = gaps.get(mt["type"])
+            if gap is not None and gap.is_pending:
+                deferred.append(
+                    _("%(m)s（容缺，%(d)s前补充）") % {"m": mt["label"], "d": gap.deadline}
+                )
+            else:
+                missing.append(mt["label"])
         ok = not missing
-        return RuleResult(
-            kind,
-            _("申报材料"),
-            ok,
-            _("必需材料已上传。") if ok else _("缺少材料：%(m)s。") % {"m": "、".join(missing)},
-        )
+        if missing:
+            reason = _("缺少材料：%(m)s。") % {"m": "、".join(missing)}
+        elif deferred:
+            reason = _("必需材料已上传，容缺：%(m)s。") % {"m": "、".join(deferred)}
+        else:
+            reason = _("必需材料已上传。")
+        return RuleResult(kind, _("申报材料"), ok, reason)
     if kind in (
         "pension_start",
         "deducted_matches_contributions",
@@ -385,6 +529,8 @@ def _run_outside_rule(rule, app, period, education) -> RuleResult:
     name = str(RULE_NAMES[kind])
     applicant = app.applicant
     if kind == "pension_start":
+        if not education:
+            return RuleResult(kind, name, False, str(NO_EDUCATION))
         ok, reason = outside.check_pension_start(
             applicant.id_number or "", education or "", earliest_by_level=rule["earliest"]
         )

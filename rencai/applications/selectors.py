@@ -67,6 +67,15 @@ def display_values(app) -> list[tuple[str, str]]:
         value = app.data.get(spec["code"], "")
         if spec["type"] == "bool":
             value = _("是") if value else _("否")
+        elif spec["type"] == "talent_level":
+            value = next((lv["name"] for lv in spec["levels"] if lv["code"] == value), value)
+        elif spec["type"] == "talent_criteria":
+            texts = {c["code"]: c["text"] for lv in spec["levels"] for c in lv["criteria"]}
+            value = "；".join(texts.get(code, code) for code in value or [])
+        elif spec["type"] in ("station", "community") and value:
+            from rencai.housing import services as housing
+
+            value = housing.place_name(spec["type"], value)
         rows.append((spec["label"], str(value) if value not in (None, "") else "—"))
     return rows
 
@@ -128,7 +137,12 @@ def application_pdf(app) -> bytes:
     ]
     if applicant.is_person:
         education = rules.highest_education(applicant)
-        basic.append((_("最高学历"), rules.EDUCATION_NAMES.get(education, "")))
+        basic.append(
+            (
+                _("最高学历"),
+                _(rules.EDUCATION_NAMES[education]) if education in rules.EDUCATION_NAMES else "",
+            )
+        )
     summary = [(_("申报项目"), app.program.name), (_("状态"), app.get_state_display())]
     if app.months is not None:
         summary.append((_("申请月数"), str(app.months)))
@@ -210,3 +224,32 @@ def work_history_of(user):
         .select_related("district")
         .order_by("-start_date")
     )
+
+
+def gap_candidates(app, results) -> list[dict]:
+    """容缺 (F47): when the only unmet condition is missing materials and the program
+    accepts gaps, the required materials that may be declared missing."""
+    if not app.definition.get("gaps"):
+        return []
+    failed = [r for r in results if not r.ok]
+    if not failed or any(r.code != "materials_required" for r in failed):
+        return []
+    attached = set(app.attachments.values_list("material_type", flat=True))
+    pending = {g.material_type for g in app.gaps.all() if g.is_pending}
+    return [
+        mt
+        for mt in app.definition["materials"]
+        if mt["required"] and mt["type"] not in attached and mt["type"] not in pending
+    ]
+
+
+def gap_latest(app):
+    """The latest deadline a gap may have (the pack's limit from today)."""
+    import datetime
+
+    from django.utils import timezone
+
+    spec = app.definition.get("gaps")
+    if not spec:
+        return None
+    return timezone.localdate() + datetime.timedelta(days=spec["max_days"])

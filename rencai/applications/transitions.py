@@ -58,7 +58,11 @@ def _lock(pk: int) -> Application:
 
 
 def _check_version(app: Application, seen_version: int | None) -> None:
-    if seen_version is not None and int(seen_version) != app.version:
+    try:
+        seen = int(seen_version) if seen_version not in (None, "") else None
+    except (TypeError, ValueError):
+        seen = -1  # a tampered or garbled form: treat it as stale
+    if seen is not None and seen != app.version:
         raise ServiceError(
             _("该申报已被他人处理或修改，请刷新页面查看最新状态后再操作。"), code="state"
         )
@@ -164,11 +168,13 @@ def _tell_stage(app):
     )
 
 
-def choose_chain(definition: dict, employer) -> int:
+def choose_chain(definition: dict, employer, talent_rank: int = 0) -> int:
     for index, chain in enumerate(definition["chains"]):
         when = chain["when"]
         if not when:
             return index
+        if "talent_rank" in when and talent_rank < when["talent_rank"]:
+            continue  # F28: E and above to the talent office, F to the HR bureau
         if "employer_level" in when:
             level = employer.district.level if employer else None
             if level != when["employer_level"]:
@@ -214,6 +220,14 @@ def _resolve(app: Application, actor: dict, stage: dict):
         return app.dispatcher
     employer = app.employer
     authority = None
+    if employer is None and actor["level"] == "city":
+        # A person without an employer (a job seeker asking for a talent station): the
+        # platform's city authority acts.
+        cities = Region.objects.filter(level=Region.Level.CITY)
+        if cities.count() == 1:
+            authority = Authority.objects.filter(
+                kind=actor["authority"], region=cities.first()
+            ).first()
     if employer is not None:
         if actor["level"] == "park":
             authority = employer.park if employer.park_id else None
@@ -267,6 +281,20 @@ def _advance(app: Application) -> None:
         app.state = S.APPROVED
         _clear_stage(app)
         app.decided_at = timezone.now()
+        _on_approved(app)
+
+
+def _on_approved(app: Application) -> None:
+    """What a final approval grants besides the state: a talent category (F46, F48) or a
+    station booking (F51). Inside the approving transaction."""
+    if app.definition.get("outcome") == "talent_category":
+        from rencai.talent.services import grant
+
+        grant(app)
+    if app.definition.get("housing") == "station":
+        from rencai.housing.services import booking_for_approved
+
+        booking_for_approved(app)
 
 
 def _clear_stage(app: Application) -> None:
@@ -448,9 +476,12 @@ def submit(
     commitment_accepted: bool,
     seen_version: int | None = None,
     today: datetime.date | None = None,
+    gaps: list[dict] | None = None,
     request=None,
 ) -> Application:
-    """Submit a draft, or resubmit a returned application (F30, F32)."""
+    """Submit a draft, or resubmit a returned application (F30, F32). ``gaps`` declares
+    required materials missing for now (容缺, F47): ``{"material_type", "reason",
+    "deadline"}`` each."""
     with transaction.atomic():
         app = _lock(application.pk)
         if app.applicant_id != actor.pk or app.deleted_at is not None:
@@ -464,6 +495,8 @@ def submit(
         if app.definition["commitment"] and not commitment_accepted:
             raise ServiceError(_("请阅读并勾选申报承诺后再提交。"), field="commitment")
         _derive(app)
+        if gaps:
+            _declare_gaps(app, gaps, today or timezone.localdate())
         failed = [r for r in rules.precheck(app, today=today) if not r.ok]
         if failed:
             raise ServiceError(
@@ -474,7 +507,7 @@ def submit(
         if resubmitting and app.definition["resubmit"] == "returning_stage":
             stage = app.returned_from_stage or 0
         else:
-            app.chain = choose_chain(app.definition, app.employer)
+            app.chain = choose_chain(app.definition, app.employer, _talent_rank(app.applicant))
             stage = 0
         _place_at_stage(app, stage)
         app.state = S.SUBMITTED if stage == 0 else S.IN_REVIEW
@@ -503,6 +536,63 @@ def submit(
         )
         _tell_stage(app)
     return app
+
+
+def _talent_rank(user) -> int:
+    from rencai.talent.services import current_category
+
+    category = current_category(user)
+    return category.rank if category else 0
+
+
+def _declare_gaps(app: Application, gaps: list[dict], today: datetime.date) -> None:
+    """容缺 (F47): check and record the materials declared missing."""
+    from rencai.applications.models import ApplicationGap
+
+    spec = app.definition.get("gaps")
+    if not spec:
+        raise ServiceError(_("该项目不接受容缺申请。"), field="gaps")
+    required = {mt["type"]: mt["label"] for mt in app.definition["materials"] if mt["required"]}
+    attached = set(app.attachments.values_list("material_type", flat=True))
+    latest = today + datetime.timedelta(days=spec["max_days"])
+    for gap in gaps:
+        material_type = gap.get("material_type")
+        if material_type not in required:
+            raise ServiceError(_("只有必需材料可以申请容缺。"), field="gaps")
+        label = required[material_type]
+        if material_type in attached:
+            raise ServiceError(_("“%(m)s”已上传，不需要容缺。") % {"m": label}, field="gaps")
+        reason = (gap.get("reason") or "").strip()
+        if not reason:
+            raise ServiceError(_("请填写“%(m)s”的容缺原因。") % {"m": label}, field="gaps")
+        if len(reason) > 300:
+            raise ServiceError(_("容缺原因最多300字。"), field="gaps")
+        deadline = gap.get("deadline")
+        if isinstance(deadline, str):
+            try:
+                deadline = datetime.date.fromisoformat(deadline)
+            except ValueError:
+                deadline = None
+        if not isinstance(deadline, datetime.date):
+            raise ServiceError(_("请选择“%(m)s”的补充期限。") % {"m": label}, field="gaps")
+        if not today < deadline <= latest:
+            raise ServiceError(
+                _("“%(m)s”的补充期限须在今天之后、%(d)s之前（最长%(n)d天）。")
+                % {"m": label, "d": latest.isoformat(), "n": spec["max_days"]},
+                field="gaps",
+            )
+        ApplicationGap.objects.update_or_create(
+            application=app,
+            material_type=material_type,
+            defaults={
+                "label": label,
+                "reason": reason,
+                "deadline": deadline,
+                "state": ApplicationGap.State.OPEN,
+                "material": None,
+                "supplied_at": None,
+            },
+        )
 
 
 def withdraw(*, actor, application: Application, seen_version=None, request=None) -> Application:
@@ -1627,3 +1717,272 @@ def batch_run(job_id: int):
     )
     job.refresh_from_db()
     return job
+
+
+# --- 容缺: materials declared missing, supplied later (F47) ------------------------------
+
+GAP_OPEN_STATES = [S.SUBMITTED, S.IN_REVIEW, S.RETURNED, S.APPROVED]
+
+
+def gap_authority(app: Application):
+    """Who clears an application's gaps: the authority of the last review stage of its
+    chain (the talent office for E and above, the city HR bureau for F)."""
+    for stage in reversed(app.stages):
+        if stage.get("kind", "review") not in ("review", "all_of"):
+            continue
+        for actor in stage_actors(stage):
+            if "authority" in actor:
+                return _resolve(app, actor, stage)
+    return None
+
+
+def _lock_gap(gap_id):
+    from rencai.applications.models import ApplicationGap
+
+    try:
+        gap_id = int(gap_id)
+    except (TypeError, ValueError):
+        raise Http404 from None
+    gap = ApplicationGap.objects.select_for_update().filter(pk=gap_id).first()
+    if gap is None:
+        raise Http404
+    return gap, _lock(gap.application_id)
+
+
+def gap_supply(*, actor, gap_id, material_id, request=None):
+    """The applicant supplies a missing material (容缺附件); a reviewer then clears it."""
+    from rencai.applications.models import ApplicationGap
+    from rencai.profiles.models import Material
+
+    with transaction.atomic():
+        gap, app = _lock_gap(gap_id)
+        if app.applicant_id != actor.pk:
+            raise Http404
+        if gap.state != ApplicationGap.State.OPEN:
+            raise ServiceError(
+                _("该容缺材料当前状态为“%(s)s”，不能再补充。") % {"s": gap.get_state_display()},
+                code="state",
+            )
+        try:
+            material = Material.objects.filter(pk=int(material_id), owner=actor).first()
+        except (TypeError, ValueError):
+            material = None
+        if material is None:
+            raise ServiceError(_("请选择要补充的材料文件。"), field="material")
+        if material.material_type != gap.material_type:
+            raise ServiceError(
+                _("所选文件不是“%(m)s”，请在“附件管理”中按分类上传后再选择。") % {"m": gap.label},
+                field="material",
+            )
+        gap.material = material
+        gap.state = ApplicationGap.State.SUPPLIED
+        gap.supplied_at = timezone.now()
+        gap.opinion = ""
+        gap.save()
+        ApplicationMaterial.objects.get_or_create(
+            application=app, material_type=gap.material_type, material=material
+        )
+        _save(app)
+        _snapshot(app, "saved")
+        _event(
+            app,
+            action="gap_supply",
+            actor=actor,
+            from_state=app.state,
+            from_stage=app.stage if app.is_open else None,
+            opinion=gap.label,
+            role=_("申请人"),
+        )
+        audit_record(
+            action="application.gap_supply",
+            actor=actor,
+            obj=gap,
+            after={"application": app.number, "material": material.pk},
+            request=request,
+        )
+        authority = gap_authority(app)
+        if authority is not None:
+            people = Membership.objects.filter(
+                authority=authority, role__in=access.REVIEW_ROLES
+            ).values("user_id")
+            from rencai.accounts.models import User
+
+            notify_many(
+                users=User.objects.filter(pk__in=people, is_active=True),
+                title=_("容缺材料待审核"),
+                body=_("%(name)s 已补充申报 %(no)s 的容缺材料“%(m)s”，请审核。")
+                % {"name": app.applicant.display_name, "no": app.number, "m": gap.label},
+                link=_staff_link(app),
+            )
+    return gap
+
+
+def _gap_decision(actor, gap_id):
+    from rencai.applications.models import ApplicationGap
+
+    gap, app = _lock_gap(gap_id)
+    authority = gap_authority(app)
+    membership = (
+        Membership.objects.filter(
+            user=actor, authority=authority, role__in=access.REVIEW_ROLES
+        ).first()
+        if authority is not None
+        else None
+    )
+    if membership is None:
+        raise Http404
+    if gap.state != ApplicationGap.State.SUPPLIED:
+        raise ServiceError(
+            _("该容缺材料当前状态为“%(s)s”，不能审核。") % {"s": gap.get_state_display()},
+            code="state",
+        )
+    return gap, app, authority, membership
+
+
+def gap_clear(*, actor, gap_id, opinion: str = "", request=None):
+    """A reviewer accepts the supplied material: the gap is cleared (解除容缺)."""
+    from rencai.applications.models import ApplicationGap
+
+    with transaction.atomic():
+        gap, app, authority, membership = _gap_decision(actor, gap_id)
+        opinion = (opinion or "").strip() or _("材料齐全，解除容缺。")
+        gap.state, gap.opinion = ApplicationGap.State.CLEARED, opinion
+        gap.closed_at, gap.closed_by = timezone.now(), actor
+        gap.save()
+        _save(app)
+        _event(
+            app,
+            action="gap_clear",
+            actor=actor,
+            from_state=app.state,
+            from_stage=app.stage if app.is_open else None,
+            opinion=f"{gap.label}：{opinion}",
+            role=membership.get_role_display(),
+            org=authority,
+        )
+        audit_record(
+            action="application.gap_clear",
+            actor=actor,
+            obj=gap,
+            after={"opinion": opinion},
+            request=request,
+        )
+        _tell_applicant(
+            app,
+            _("容缺已解除"),
+            _("您申报 %(no)s 补充的“%(m)s”已审核通过，容缺状态已解除。")
+            % {"no": app.number, "m": gap.label},
+        )
+    return gap
+
+
+def gap_refuse(*, actor, gap_id, opinion: str, request=None):
+    """A reviewer refuses the supplied material: the gap is open again, same deadline."""
+    from rencai.applications.models import ApplicationGap
+
+    opinion = (opinion or "").strip()
+    if not opinion:
+        raise ServiceError(_("退回补充时请填写原因。"), field="opinion")
+    with transaction.atomic():
+        gap, app, authority, membership = _gap_decision(actor, gap_id)
+        gap.state, gap.opinion = ApplicationGap.State.OPEN, opinion
+        gap.save()
+        _save(app)
+        _event(
+            app,
+            action="gap_refuse",
+            actor=actor,
+            from_state=app.state,
+            from_stage=app.stage if app.is_open else None,
+            opinion=f"{gap.label}：{opinion}",
+            role=membership.get_role_display(),
+            org=authority,
+        )
+        audit_record(
+            action="application.gap_refuse",
+            actor=actor,
+            obj=gap,
+            after={"opinion": opinion},
+            request=request,
+        )
+        _tell_applicant(
+            app,
+            _("容缺材料需重新补充"),
+            _("您申报 %(no)s 补充的“%(m)s”未通过审核：%(o)s。请在%(d)s前重新补充。")
+            % {"no": app.number, "m": gap.label, "o": opinion, "d": gap.deadline},
+        )
+    return gap
+
+
+def _cancel(app: Application, reason: str) -> None:
+    """The system cancels an application (F47); the applicant is told why."""
+    from_state, from_stage = app.state, app.stage if app.is_open else None
+    app.state = S.CANCELLED
+    _clear_stage(app)
+    app.decided_at = timezone.now()
+    app.last_opinion = reason
+    _save(app)
+    _event(
+        app,
+        action="cancel",
+        actor=None,
+        from_state=from_state,
+        from_stage=from_stage,
+        opinion=reason,
+    )
+    audit_record(action="application.cancel", obj=app, after={"reason": reason})
+    _tell_applicant(
+        app,
+        _("申报已取消"),
+        _("您的%(p)s（%(no)s）已取消：%(r)s")
+        % {"p": app.program.name, "no": app.number, "r": reason},
+    )
+
+
+def gaps_expire(*, today: datetime.date | None = None) -> int:
+    """Gaps not supplied and cleared by their deadline (F47): the application is
+    cancelled; a classification's category is cancelled too, and with it every open
+    application that depends on the category. Run by ``run_periodic``; idempotent."""
+    from rencai.applications.models import ApplicationGap
+    from rencai.talent.services import cancel_granted_by, depends_on_category
+
+    today = today or timezone.localdate()
+    expired = 0
+    for gap_id in ApplicationGap.objects.filter(
+        state__in=[ApplicationGap.State.OPEN, ApplicationGap.State.SUPPLIED], deadline__lt=today
+    ).values_list("pk", flat=True):
+        with transaction.atomic():
+            gap, app = _lock_gap(gap_id)
+            if not gap.is_pending or gap.deadline >= today:
+                continue
+            gap.state, gap.closed_at = ApplicationGap.State.EXPIRED, timezone.now()
+            gap.save()
+            expired += 1
+            reason = _("容缺材料“%(m)s”未在%(d)s前补充并审核通过，资格取消。") % {
+                "m": gap.label,
+                "d": gap.deadline,
+            }
+            if app.state in GAP_OPEN_STATES:
+                _cancel(app, reason)
+            category = cancel_granted_by(app, reason)
+            if category is None:
+                continue
+            notify(
+                user=app.applicant,
+                title=_("人才类型已取消"),
+                body=_("您的人才类型“%(c)s”已取消：%(r)s")
+                % {"c": category.level_name, "r": reason},
+                link=_link(app),
+            )
+            dependants = (
+                Application.objects.select_related("program_version")
+                .filter(applicant_id=app.applicant_id, state__in=GAP_OPEN_STATES)
+                .exclude(pk=app.pk)
+            )
+            for other in dependants:
+                if depends_on_category(other.definition):
+                    _cancel(
+                        _lock(other.pk),
+                        _("所依据的人才类型“%(c)s”已取消。") % {"c": category.level_name},
+                    )
+    return expired

@@ -10,6 +10,7 @@ urlpatterns = [
     path("mine/", views.mine, name="mine"),
     path("records/", views.records, name="records"),
     path("roster/", views.roster, name="roster"),
+    path("gaps/", views.gaps, name="gaps"),
     path("messages/", views.inbox, name="inbox"),
     path("messages/read/", views.inbox_read, name="inbox_read"),
     path("<int:pk>/", views.detail, name="detail"),

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from rencai.applications import access, rules, selectors, transitions
-from rencai.applications.forms import ApplicationForm, initial_from
+from rencai.applications.forms import ApplicationForm, initial_from, initial_from_query
 from rencai.applications.models import Application
 from rencai.errors import ServiceError
 from rencai.notifications.models import Message
@@ -38,10 +38,11 @@ def programs(request):
         raise Http404
     groups = selectors.programs_by_category(kind)
     open_apps = selectors.open_application_by_program(request.user)
+    closed = rules.category_gates(request.user, [p for _c, ps in groups for p in ps])
     return render(
         request,
         "applications/programs.html",
-        {"groups": groups, "open_apps": open_apps, "menu": "programs"},
+        {"groups": groups, "open_apps": open_apps, "closed": closed, "menu": "programs"},
     )
 
 
@@ -81,10 +82,13 @@ def _before_form(user, definition) -> str | None:
         return None
     from rencai.integrations.rules import check_pension_start
 
+    education = rules.highest_education(user)
+    if not education:
+        return str(rules.NO_EDUCATION)
     try:
         ok, reason = check_pension_start(
             user.id_number or "",
-            rules.highest_education(user) or "",
+            education,
             earliest_by_level=rule["earliest"],
         )
     except ServiceError as exc:
@@ -113,7 +117,7 @@ def new(request, code):
     form = ApplicationForm(
         definition,
         request.POST or None,
-        initial=initial_from(definition, {}),
+        initial=initial_from_query(definition, request.GET),
         materials_of_owner=selectors.materials_of(request.user),
         work_history=selectors.work_history_of(request.user),
     )
@@ -208,6 +212,7 @@ def check(request, pk):
     if app.deleted_at is not None:
         raise Http404
     results = rules.precheck(app)
+    can_submit = app.state in transitions.EDITABLE
     return render(
         request,
         "applications/check.html",
@@ -215,10 +220,24 @@ def check(request, pk):
             "app": app,
             "results": results,
             "all_ok": all(r.ok for r in results),
-            "can_submit": app.state in transitions.EDITABLE,
+            "can_submit": can_submit,
+            "gap_materials": selectors.gap_candidates(app, results) if can_submit else [],
+            "gap_latest": selectors.gap_latest(app),
             "menu": "mine",
         },
     )
+
+
+def _gaps_from(post) -> list[dict]:
+    """容缺 declarations from the submit form: one per ticked material type."""
+    return [
+        {
+            "material_type": material_type,
+            "reason": post.get(f"gap_reason_{material_type}", ""),
+            "deadline": post.get(f"gap_deadline_{material_type}", ""),
+        }
+        for material_type in post.getlist("gap")
+    ]
 
 
 def _act(request, pk, action, success):
@@ -242,6 +261,7 @@ def submit(request, pk):
             application=app,
             commitment_accepted=request.POST.get("commitment") == "on",
             seen_version=request.POST.get("version"),
+            gaps=_gaps_from(request.POST),
             request=request,
         )
     except ServiceError as exc:
@@ -401,3 +421,33 @@ def roster(request):
             "menu": "roster",
         },
     )
+
+
+@login_required
+def gaps(request):
+    """容缺材料 (F47): the materials I declared missing, their deadlines and state; supply
+    an uploaded file for each, which a reviewer then clears."""
+    from rencai.applications.models import ApplicationGap
+
+    if request.method == "POST":
+        try:
+            transitions.gap_supply(
+                actor=request.user,
+                gap_id=request.POST.get("gap"),
+                material_id=request.POST.get("material"),
+                request=request,
+            )
+        except ServiceError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("已提交补充材料，等待审核部门确认解除容缺。"))
+        return redirect("applications:gaps")
+    items = list(
+        ApplicationGap.objects.filter(application__applicant=request.user)
+        .select_related("application__program", "material")
+        .order_by("state", "deadline", "id")
+    )
+    owned = selectors.materials_of(request.user)
+    for gap in items:
+        gap.options = [m for m in owned if m.material_type == gap.material_type]
+    return render(request, "applications/gaps.html", {"gaps": items, "menu": "gaps"})

@@ -40,3 +40,22 @@ class MatchForm(forms.Form):
     )
     qualification = forms.BooleanField(label=_("已取得职业资格（技能等级）证书"), required=False)
     employed = forms.BooleanField(label=_("在本市用人单位就业"), required=False)
+    talent_level = forms.ChoiceField(
+        label=_("人才分类"), required=False, help_text=_("已认定或符合条件的人才类型。")
+    )
+    first_contract = forms.DateField(
+        label=_("首次在本市签订劳动合同的日期"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text=_("部分补贴按首次签订劳动合同的时间区分。"),
+    )
+
+    def __init__(self, *args, **kwargs):
+        from rencai.talent.services import levels
+
+        super().__init__(*args, **kwargs)
+        self.fields["talent_level"].choices = [("", _("未认定"))] + [
+            (lv["code"], lv["name"]) for lv in levels()
+        ]
+        if len(self.fields["talent_level"].choices) == 1:
+            del self.fields["talent_level"]

@@ -8,7 +8,10 @@ from rencai.orgs.models import Employer
 
 
 def home(request):
+    from rencai.talent.selectors import service_tiles
+
     ctx = {
+        "tiles": service_tiles(request.user),
         "employer_count": Employer.objects.filter(status="approved")
         .exclude(kind="virtual")
         .count(),
@@ -77,6 +80,8 @@ def policy_match(request):
                 education=form.cleaned_data["education"],
                 qualification=form.cleaned_data["qualification"],
                 employed=form.cleaned_data["employed"],
+                talent_level=form.cleaned_data.get("talent_level") or "",
+                first_contract=form.cleaned_data.get("first_contract"),
             )
         )
     return render(request, "portal/match.html", {"form": form, "matches": matches})

@@ -62,6 +62,7 @@ def load_pack(path: str | Path, *, actor=None) -> LoadReport:
         pack.source = source
         pack.sha256 = _digest(pack_data)
         pack.city = pack_data["city"]
+        pack.talent = pack_data["talent"]
         pack.active = True
         pack.save()
         codes = []

@@ -1,28 +1,25 @@
 """Policy matching (F50): a visitor picks a few conditions and sees, for every open
 programme, whether they qualify, why not, or what is checked only when they apply. The
-programme's own rules from its pack decide; nothing here is hard-coded per programme."""
+programme's own rules from its pack decide, through the very function the eligibility
+pre-check uses (``rules.fact_rule``); nothing here is hard-coded per programme."""
 
+import datetime
 from dataclasses import dataclass, field
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from rencai.programs.models import Program
 
-EDUCATION_RANK = {"college": 1, "bachelor": 2, "master": 3, "doctor": 4}
-EDUCATION_NAMES = {
-    "college": gettext_noop("大专"),
-    "bachelor": gettext_noop("本科"),
-    "master": gettext_noop("硕士研究生"),
-    "doctor": gettext_noop("博士研究生"),
-}
-
 
 @dataclass
 class Conditions:
-    education: str = ""  # a key of EDUCATION_RANK, or "" for none
+    education: str = ""  # a key of rules.EDUCATION_RANK, or "" for none
     qualification: bool = False
     employed: bool = False
+    talent_level: str = ""  # a category code of the talent pack, or "" for none
+    first_contract: datetime.date | None = None
     applicant: str = "person"
 
 
@@ -45,10 +42,30 @@ LATER = {
     "deducted_matches_contributions": gettext_noop("扣发月数与社保缴费记录一致"),
     "certificates_verified": gettext_noop("学历学位证书经教育部信息核验"),
     "contract_years_at_least": gettext_noop("与申报单位的劳动合同期限"),
+    "single_open": gettext_noop("没有正在办理的同类申请"),
 }
 
 
-def match_programs(cond: Conditions) -> list[Match]:
+def facts_from(cond: Conditions):
+    from rencai.applications.rules import Facts
+    from rencai.talent.services import level_by_code
+
+    level = level_by_code(cond.talent_level) if cond.talent_level else None
+    return Facts(
+        education=cond.education or None,
+        qualification=cond.qualification,
+        employed=cond.employed,
+        talent_rank=level["rank"] if level else 0,
+        talent_name=level["name"] if level else "",
+        first_contract=cond.first_contract,
+    )
+
+
+def match_programs(cond: Conditions, *, today: datetime.date | None = None) -> list[Match]:
+    from rencai.applications.rules import FACT_RULES, fact_rule, window_open
+
+    today = today or timezone.localdate()
+    facts = facts_from(cond)
     results = []
     programs = (
         Program.objects.filter(active=True, applicant_kind=cond.applicant)
@@ -58,21 +75,15 @@ def match_programs(cond: Conditions) -> list[Match]:
     for program in programs:
         definition = program.definition
         reasons, later = [], []
+        is_open, why = window_open(definition, today)
+        if not is_open:
+            reasons.append(why)
         for rule in definition.get("rules", []):
             kind = rule["kind"]
-            if kind == "education_at_least":
-                need = rule["level"]
-                have = EDUCATION_RANK.get(cond.education, 0)
-                if have < EDUCATION_RANK[need]:
-                    reasons.append(
-                        _("要求%(need)s及以上学历。") % {"need": _(EDUCATION_NAMES[need])}
-                    )
-            elif kind == "qualification_required":
-                if not cond.qualification:
-                    reasons.append(_("要求取得职业资格（技能等级）证书。"))
-            elif kind == "employer_required":
-                if not cond.employed:
-                    reasons.append(_("要求在本市已注册并通过审核的单位就业。"))
+            if kind in FACT_RULES:
+                result = fact_rule(rule, facts)
+                if not result.ok:
+                    reasons.append(result.reason)
             elif kind in LATER:
                 later.append(_(LATER[kind]))
         verdict = "no" if reasons else ("check" if later else "yes")

@@ -13,6 +13,8 @@ class Pack(models.Model):
     source = models.CharField(_("来源文件"), max_length=255)
     sha256 = models.CharField(max_length=64)
     city = models.JSONField(_("城市设置"), default=dict)
+    # TALENT (F46): categories A–F with their criteria, or null for a pack without them
+    talent = models.JSONField(_("人才分类"), null=True, blank=True)
     active = models.BooleanField(_("启用"), default=True)
     loaded_at = models.DateTimeField(_("加载时间"), auto_now=True)
 

@@ -6,7 +6,22 @@ YAML document and returns it normalised (defaults filled in); the first problem 
 import re
 from decimal import Decimal, InvalidOperation
 
-FIELD_TYPES = {"text", "textarea", "integer", "decimal", "date", "month", "choice", "bool"}
+FIELD_TYPES = {
+    "text",
+    "textarea",
+    "integer",
+    "decimal",
+    "date",
+    "month",
+    "choice",
+    "bool",
+    # TALENT (F46): the category and its criteria, from the pack's ``talent`` section.
+    "talent_level",
+    "talent_criteria",
+    # TALENT (F51, F52): a talent station or an apartment community, from rencai.housing.
+    "station",
+    "community",
+}
 APPLICANT_KINDS = {"person", "employer", "agency"}
 AUTHORITY_KINDS = {
     "hr_bureau",
@@ -32,7 +47,15 @@ RULE_KINDS = {
     "deducted_matches_contributions": {},
     "certificates_verified": {},
     "contract_years_at_least": {"years": "positive_int"},
+    # TALENT (F49, F27, F48): the person's category, the first labour contract's date,
+    # and one open application of the program at a time.
+    "talent_at_least": {"level": "talent_level"},
+    "first_contract_before": {"date": "date"},
+    "first_contract_from": {"date": "date"},
+    "single_open": {},
 }
+HOUSING_KINDS = {"apartment", "station"}
+OUTCOMES = {"talent_category"}
 AMOUNT_KINDS = {"none", "fixed", "per_month", "by_education"}
 CITY_KEYS = {
     "name": str,
@@ -47,6 +70,8 @@ CITY_KEYS = {
 }
 CODE = re.compile(r"^[a-z][a-z0-9_]{1,59}$")
 MONTH_DAY = re.compile(r"^(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")
+LEVEL_CODE = re.compile(r"^[a-z][a-z0-9_]{0,19}$")
+ISO_DATE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")
 
 
 class PackError(ValueError):
@@ -116,7 +141,9 @@ def _join(path, key):
 
 def validate_pack(data, filename: str) -> dict:
     c = _Checker(filename)
-    c.mapping(data, "", required=("pack", "name", "programs"), optional=("city", "categories"))
+    c.mapping(
+        data, "", required=("pack", "name", "programs"), optional=("city", "categories", "talent")
+    )
     pack = {"pack": c.code(data["pack"], "pack"), "name": c.text(data["name"], "name")}
     city = c.mapping(data.get("city") or {}, "city", optional=tuple(CITY_KEYS))
     for key, kind in CITY_KEYS.items():
@@ -136,10 +163,11 @@ def validate_pack(data, filename: str) -> dict:
             c.fail(f"{p}.code", f'duplicate category "{code}"')
         categories[code] = c.text(cat["name"], f"{p}.name")
     pack["categories"] = [{"code": k, "name": v} for k, v in categories.items()]
+    pack["talent"] = _talent(c, data.get("talent"), "talent")
     seen = set()
     programs = []
     for i, prog in enumerate(c.items(data["programs"], "programs", min_items=1)):
-        program = _program(c, prog, f"programs[{i}]", categories)
+        program = _program(c, prog, f"programs[{i}]", categories, pack["talent"])
         if program["code"] in seen:
             c.fail(f"programs[{i}].code", f'duplicate program "{program["code"]}"')
         seen.add(program["code"])
@@ -149,7 +177,60 @@ def validate_pack(data, filename: str) -> dict:
     return pack
 
 
-def _program(c: _Checker, prog, p, categories) -> dict:
+def _talent(c: _Checker, talent, p) -> dict | None:
+    """TALENT (F46, F47): the categories A–F from the highest down, each with its criteria,
+    how long a classification is valid, and the longest deadline for a 容缺 gap."""
+    if talent is None:
+        return None
+    c.mapping(talent, p, required=("levels",), optional=("validity_years",))
+    years = talent.get("validity_years", 3)
+    if isinstance(years, bool) or not isinstance(years, int) or not 1 <= years <= 10:
+        c.fail(f"{p}.validity_years", "must be a whole number of years from 1 to 10")
+    levels, seen_criteria = [], set()
+    raw = c.items(talent["levels"], f"{p}.levels", min_items=1)
+    for i, level in enumerate(raw):
+        lp = f"{p}.levels[{i}]"
+        c.mapping(level, lp, required=("code", "name", "criteria"), optional=("summary",))
+        code = level["code"]
+        if not isinstance(code, str) or not LEVEL_CODE.match(code):
+            c.fail(
+                f"{lp}.code", f"must be a lower-case letter, then letters or digits (got {code!r})"
+            )
+        if any(x["code"] == code for x in levels):
+            c.fail(f"{lp}.code", f'duplicate level "{code}"')
+        criteria = []
+        for j, crit in enumerate(c.items(level["criteria"], f"{lp}.criteria", min_items=1)):
+            cp = f"{lp}.criteria[{j}]"
+            c.mapping(crit, cp, required=("code", "text"))
+            ccode = c.code(crit["code"], f"{cp}.code")
+            if ccode in seen_criteria:
+                c.fail(f"{cp}.code", f'duplicate criterion "{ccode}"')
+            seen_criteria.add(ccode)
+            criteria.append({"code": ccode, "text": c.text(crit["text"], f"{cp}.text")})
+        levels.append(
+            {
+                "code": code,
+                "name": c.text(level["name"], f"{lp}.name"),
+                "summary": c.text(level.get("summary", ""), f"{lp}.summary", allow_empty=True),
+                # the highest category has the highest rank
+                "rank": len(raw) - i,
+                "criteria": criteria,
+            }
+        )
+    return {"validity_years": years, "levels": levels}
+
+
+def _level(c: _Checker, talent, value, path) -> dict:
+    if talent is None:
+        c.fail(path, "talent categories are used but the pack has no talent section")
+    for level in talent["levels"]:
+        if level["code"] == value:
+            return level
+    known = ", ".join(x["code"] for x in talent["levels"])
+    c.fail(path, f'unknown talent category "{value}" (known: {known})')
+
+
+def _program(c: _Checker, prog, p, categories, talent=None) -> dict:
     c.mapping(
         prog,
         p,
@@ -169,6 +250,9 @@ def _program(c: _Checker, prog, p, categories) -> dict:
             "summary",
             "dispatch",
             "cross_county",
+            "outcome",
+            "gaps",
+            "housing",
         ),
     )
     out = {"code": c.code(prog["code"], f"{p}.code"), "name": c.text(prog["name"], f"{p}.name")}
@@ -192,11 +276,20 @@ def _program(c: _Checker, prog, p, categories) -> dict:
         "min_seconds": seconds,
     }
     out["commitment"] = c.text(prog.get("commitment", ""), f"{p}.commitment", allow_empty=True)
-    out["fields"] = _fields(c, prog.get("fields") or [], f"{p}.fields")
+    out["fields"] = _fields(c, prog.get("fields") or [], f"{p}.fields", talent)
     field_types = {f["code"]: f["type"] for f in out["fields"]}
     out["materials"] = _materials(c, prog.get("materials") or [], f"{p}.materials")
     out["period"] = _period(c, prog.get("period"), f"{p}.period", field_types)
-    out["rules"] = _rules(c, prog.get("rules") or [], f"{p}.rules", out)
+    out["rules"] = _rules(c, prog.get("rules") or [], f"{p}.rules", out, talent)
+    out["outcome"] = _outcome(c, prog.get("outcome"), f"{p}.outcome", field_types, talent)
+    out["gaps"] = _gaps(c, prog.get("gaps"), f"{p}.gaps", out)
+    housing = prog.get("housing")
+    if housing is not None and housing not in HOUSING_KINDS:
+        c.fail(f"{p}.housing", f"must be one of {', '.join(sorted(HOUSING_KINDS))}")
+    needs = {"apartment": "community", "station": "station"}.get(housing)
+    if needs and needs not in field_types.values():
+        c.fail(f"{p}.housing", f'a {housing} program needs a field of type "{needs}"')
+    out["housing"] = housing
     out["amount"] = _amount(c, prog.get("amount") or {"kind": "none"}, f"{p}.amount", out)
     upgrades = prog.get("upgrades")
     if upgrades is not None and not isinstance(upgrades, bool):
@@ -220,7 +313,7 @@ def _program(c: _Checker, prog, p, categories) -> dict:
     if cross and out["applicant"] != "person":
         c.fail(f"{p}.cross_county", "only person programs choose a declaring employer")
     out["cross_county"] = cross
-    out["chains"] = _chains(c, prog["chains"], f"{p}.chains", out["applicant"])
+    out["chains"] = _chains(c, prog["chains"], f"{p}.chains", out["applicant"], talent)
     uses_dispatcher = any(
         "dispatcher" in actor
         for chain in out["chains"]
@@ -247,7 +340,36 @@ def _opening(c, value, p):
     return {"always": False, "windows": windows}
 
 
-def _fields(c, fields, p):
+def _outcome(c, outcome, p, field_types, talent):
+    """What a final approval grants: ``talent_category`` makes the chosen category the
+    person's category for the pack's validity period (F46, F48)."""
+    if outcome is None:
+        return None
+    if outcome not in OUTCOMES:
+        c.fail(p, f"must be one of {', '.join(sorted(OUTCOMES))}")
+    if talent is None:
+        c.fail(p, "talent_category needs the pack's talent section")
+    kinds = set(field_types.values())
+    if "talent_level" not in kinds or "talent_criteria" not in kinds:
+        c.fail(p, "talent_category needs a talent_level and a talent_criteria field")
+    return outcome
+
+
+def _gaps(c, gaps, p, program):
+    """容缺 (F47): required materials may be declared missing at submission, with a reason
+    and a deadline at most ``max_days`` ahead."""
+    if gaps is None:
+        return None
+    c.mapping(gaps, p, required=("max_days",))
+    days = gaps["max_days"]
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 365:
+        c.fail(f"{p}.max_days", "must be a whole number of days from 1 to 365")
+    if not any(m["required"] for m in program["materials"]):
+        c.fail(p, "gaps need at least one required material")
+    return {"max_days": days}
+
+
+def _fields(c, fields, p, talent=None):
     out, seen = [], set()
     for i, f in enumerate(c.items(fields, p)):
         fp = f"{p}[{i}]"
@@ -282,7 +404,19 @@ def _fields(c, fields, p):
             field["choices"] = [c.text(ch, f"{fp}.choices[{j}]") for j, ch in enumerate(choices)]
         elif "choices" in f:
             c.fail(f"{fp}.choices", "only choice fields take choices")
+        if f["type"] in ("talent_level", "talent_criteria"):
+            if talent is None:
+                c.fail(f"{fp}.type", "talent fields need the pack's talent section")
+            # the definition carries its categories: an application keeps what it saw
+            field["levels"] = talent["levels"]
+            field["validity_years"] = talent["validity_years"]
         out.append(field)
+    types = [f["type"] for f in out]
+    for kind in ("talent_level", "talent_criteria"):
+        if types.count(kind) > 1:
+            c.fail(p, f'at most one field of type "{kind}"')
+    if ("talent_level" in types) != ("talent_criteria" in types):
+        c.fail(p, "talent_level and talent_criteria fields go together")
     return out
 
 
@@ -334,7 +468,7 @@ def _period(c, period, p, field_types):
     }
 
 
-def _rules(c, rules, p, program):
+def _rules(c, rules, p, program, talent=None):
     out = []
     for i, r in enumerate(c.items(rules, p)):
         rp = f"{p}[{i}]"
@@ -358,6 +492,14 @@ def _rules(c, rules, p, program):
                 if r[key] not in EDUCATION_LEVELS:
                     c.fail(f"{rp}.{key}", f"must be one of {', '.join(EDUCATION_LEVELS)}")
                 rule[key] = r[key]
+            elif kind_of == "talent_level":
+                level = _level(c, talent, r[key], f"{rp}.{key}")
+                rule.update(level=level["code"], rank=level["rank"], level_name=level["name"])
+            elif kind_of == "date":
+                value = str(r[key])  # YAML reads 2022-07-10 as a date
+                if not ISO_DATE.match(value):
+                    c.fail(f"{rp}.{key}", f'must be a date like "2022-07-10" (got {r[key]!r})')
+                rule[key] = value
         if kind == "pension_start":
             earliest = r.get(
                 "earliest", {"master": "2017-01", "doctor": "2017-01", "bachelor": "2019-06"}
@@ -483,14 +625,21 @@ def _stage(c, s, sp, applicant, seen):
     return stage
 
 
-def _chains(c, chains, p, applicant):
+def _chains(c, chains, p, applicant, talent=None):
     out = []
     for i, chain in enumerate(c.items(chains, p, min_items=1)):
         cp = f"{p}[{i}]"
         c.mapping(chain, cp, required=("stages",), optional=("when", "name"))
         when = c.mapping(
-            chain.get("when") or {}, f"{cp}.when", optional=("employer_level", "employer_in_park")
+            chain.get("when") or {},
+            f"{cp}.when",
+            optional=("employer_level", "employer_in_park", "talent_at_least"),
         )
+        when = dict(when)
+        if "talent_at_least" in when:
+            # F28: the review channel follows the category (E and above → talent office)
+            level = _level(c, talent, when["talent_at_least"], f"{cp}.when.talent_at_least")
+            when["talent_rank"] = level["rank"]
         if "employer_level" in when and when["employer_level"] not in ("city", "district"):
             c.fail(f"{cp}.when.employer_level", 'must be "city" or "district"')
         if "employer_in_park" in when and not isinstance(when["employer_in_park"], bool):

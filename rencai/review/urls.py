@@ -11,6 +11,7 @@ urlpatterns = [
     path("people/<int:pk>/", views.person_review, name="person"),
     path("applications/", views.application_queue, name="applications"),
     path("applications/<int:pk>/", views.application_review, name="application"),
+    path("applications/<int:pk>/gaps/<int:gap_pk>/", views.application_gap, name="application_gap"),
     path("jobs/<int:pk>/", views.job, name="job"),
     path("notices/", views.notices, name="notices"),
     path("notices/<int:pk>/", views.notice, name="notice"),

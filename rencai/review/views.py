@@ -363,8 +363,56 @@ def application_review(request, pk):
             "checks": rules.precheck(app),
             "profile": selectors.profile_for_review(app),
             "upgrade": rules.ordinal(app.upgrade_number),
+            "gaps": list(app.gaps.select_related("material")),
+            "can_clear": _can_clear_gaps(request.user, app),
         },
     )
+
+
+def _can_clear_gaps(user, app) -> bool:
+    from rencai.applications import access as app_access
+    from rencai.applications.transitions import gap_authority
+
+    if not app.gaps.exists():
+        return False
+    try:
+        authority = gap_authority(app)
+    except ServiceError:
+        return False
+    return authority is not None and authority.pk in app_access.reviewing_authorities_of(user)
+
+
+@_staff_required
+def application_gap(request, pk, gap_pk):
+    """容缺 (F47): clear a supplied gap, or send it back with a reason."""
+    from rencai.applications import access as app_access
+    from rencai.applications import transitions
+
+    if request.method != "POST":
+        raise Http404
+    app = app_access.application_for_staff(request.user, pk)
+    if not app.gaps.filter(pk=gap_pk).exists():
+        raise Http404
+    try:
+        if request.POST.get("action") == "clear":
+            transitions.gap_clear(
+                actor=request.user,
+                gap_id=gap_pk,
+                opinion=request.POST.get("opinion", ""),
+                request=request,
+            )
+            messages.success(request, _("已解除容缺。"))
+        else:
+            transitions.gap_refuse(
+                actor=request.user,
+                gap_id=gap_pk,
+                opinion=request.POST.get("opinion", ""),
+                request=request,
+            )
+            messages.success(request, _("已退回申请人重新补充。"))
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    return redirect("review:application", pk=pk)
 
 
 # --- public notices (F41) ------------------------------------------------------------

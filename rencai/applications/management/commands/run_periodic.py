@@ -1,14 +1,17 @@
-"""Periodic jobs: close public notices whose period has ended (F41). Run it from cron or
-a timer every few minutes; it is idempotent."""
+"""Periodic jobs: close public notices whose period has ended (F41) and cancel what a
+容缺 gap left open past its deadline (F47). Run it from cron or a timer every few
+minutes; it is idempotent."""
 
 from django.core.management.base import BaseCommand
 
-from rencai.applications.transitions import notices_expire
+from rencai.applications.transitions import gaps_expire, notices_expire
 
 
 class Command(BaseCommand):
-    help = "Run the periodic jobs (public-notice expiry)."
+    help = "Run the periodic jobs (public-notice expiry, 容缺 deadlines)."
 
     def handle(self, *args, **options):
         passed = notices_expire()
         self.stdout.write(f"notices: {passed} entries passed")
+        expired = gaps_expire()
+        self.stdout.write(f"gaps: {expired} expired")

@@ -204,9 +204,15 @@ class Command(BaseCommand):
             user=park_reviewer, authority=park, role=Membership.Role.REVIEWER
         )
         rows.append(("园区审核员 park reviewer", "park_reviewer", "13800000008"))
+        talent_office = Authority.objects.get(region=city, kind=Authority.Kind.TALENT_OFFICE)
+        talent_reviewer = account("talent_reviewer", User.Kind.STAFF, "陈审核", "13800000009")
+        Membership.objects.get_or_create(
+            user=talent_reviewer, authority=talent_office, role=Membership.Role.REVIEWER
+        )
+        rows.append(("人才办审核员 talent-office reviewer", "talent_reviewer", "13800000009"))
 
         schools, qualifications = load_demo_lists()
-        for pack in ("city.yaml", "industry.yaml", "chain.yaml"):
+        for pack in ("city.yaml", "industry.yaml", "chain.yaml", "talent.yaml"):
             report = load_pack(settings.BASE_DIR / "policies" / pack)
             self.stdout.write(
                 f"Policy pack {pack}: {len(report.created)} new, {len(report.updated)} updated, "
