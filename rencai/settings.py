@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "rencai.applications",
     "rencai.integrations",
     "rencai.portal",
+    "rencai.cms",
     "rencai.review",
     "rencai.api",
 ]
