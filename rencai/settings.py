@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "rencai.integrations",
     "rencai.portal",
     "rencai.cms",
+    "rencai.integrity",
     "rencai.review",
     "rencai.api",
 ]
