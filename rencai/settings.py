@@ -54,6 +54,8 @@ INSTALLED_APPS = [
     "rencai.integrations",
     "rencai.talent",
     "rencai.portal",
+    "rencai.cms",
+    "rencai.integrity",
     "rencai.review",
     "rencai.api",
 ]

@@ -11,6 +11,7 @@ admin.site.index_title = _("系统管理")
 
 urlpatterns = [
     path("", include("rencai.portal.urls")),
+    path("", include("rencai.cms.urls")),
     path("accounts/", include("rencai.accounts.urls")),
     path("me/profile/", include("rencai.profiles.urls")),
     path("applications/", include("rencai.applications.urls")),

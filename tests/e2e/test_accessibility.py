@@ -26,6 +26,10 @@ ANONYMOUS_PAGES = [
     "/accounts/register/employer/",
     "/policies/match/?education=bachelor&employed=on",
     "/notices/",
+    "/policies/",
+    "/announcements/",
+    "/recruitment/",
+    "/downloads/",
 ]
 APPLICANT_PAGES = [
     "/accounts/me/",
