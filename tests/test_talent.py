@@ -451,3 +451,46 @@ def test_matching_agrees_with_the_precheck_for_the_same_conditions(talent, perso
         ]
         assert matches[code].reasons == failed, code
         assert (matches[code].verdict == "no") == bool(failed), code
+
+
+# --- F55: the exception list and the attempts history ----------------------------------
+
+
+def test_the_exception_list_blocks_new_applications_for_a_year_and_not_after(talent):
+    from rencai.integrity.services import entry_add
+
+    classify(talent)
+    start = datetime.date(2026, 11, 1)
+    entry = entry_add(
+        actor=talent.admin, person=talent.applicant, reason="虚假申报生活补贴", starts_on=start
+    )
+    app = t.draft_save(
+        actor=talent.applicant,
+        program=Program.objects.get(code="talent_living"),
+        data={"start_month": "2024-01", "end_month": "2024-03"},
+        materials=materials_of(talent.applicant, "diploma", "labour_contract", "social_insurance"),
+    )
+
+    def exception(day):
+        return next(r for r in rules.precheck(app, today=day) if r.code == "exception_list")
+
+    inside = exception(entry.ends_on - datetime.timedelta(days=1))
+    assert not inside.ok and "虚假申报生活补贴" in inside.reason
+    assert exception(entry.ends_on).ok
+    assert exception(start - datetime.timedelta(days=1)).ok
+    with pytest.raises(ServiceError) as refused:
+        t.submit(actor=talent.applicant, application=app, commitment_accepted=True)
+    assert "异常名单" in refused.value.message
+    app.refresh_from_db()
+    assert app.state == S.DRAFT
+
+
+def test_the_program_page_lists_the_attempts(talent, client):
+    first = classify(talent, approve=False)
+    t.reject(actor=talent.employer_admin, application=first, opinion="荣誉证明不清晰")
+    classify(talent)
+    client.force_login(talent.applicant)
+    page = client.get(reverse("applications:notice", args=["talent_classification"]))
+    rows = page.content.decode().split("申请历史记录")[1]
+    assert "第1次" in rows and "未通过" in rows and "荣誉证明不清晰" in rows
+    assert "第2次" in rows and "通过" in rows

@@ -302,6 +302,19 @@ def precheck(app: Application, *, today: datetime.date | None = None) -> list[Ru
     add("opening", _("受理时间"), ok, reason)
 
     if applicant.is_person:
+        # F55: a person on the exception list applies for nothing until the bar ends
+        from rencai.integrity.services import barred
+
+        entry = barred(applicant, today)
+        add(
+            "exception_list",
+            _("异常名单"),
+            entry is None,
+            _("未被列入异常名单。")
+            if entry is None
+            else _("您因“%(r)s”被列入异常名单，%(d)s前不能申报。")
+            % {"r": entry.reason, "d": entry.ends_on.isoformat()},
+        )
         approved = applicant.registration_status == "approved"
         add(
             "registration",

@@ -253,3 +253,16 @@ def gap_latest(app):
     if not spec:
         return None
     return timezone.localdate() + datetime.timedelta(days=spec["max_days"])
+
+
+def attempts(user, program):
+    """申请历史记录 (F55): the person's applications of one program, oldest first,
+    numbered as attempts."""
+    apps = list(
+        Application.objects.filter(applicant=user, program=program)
+        .exclude(state=S.DRAFT, submitted_at__isnull=True)
+        .order_by("id")
+    )
+    for number, app in enumerate(apps, start=1):
+        app.attempt = number
+    return apps

@@ -10,6 +10,7 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -70,7 +71,13 @@ def notice(request, code):
     return render(
         request,
         "applications/notice.html",
-        {"program": program, "definition": definition, "menu": "programs"},
+        {
+            "program": program,
+            "definition": definition,
+            "attempts": selectors.attempts(request.user, program),
+            "query": request.GET.urlencode(),
+            "menu": "programs",
+        },
     )
 
 
@@ -113,7 +120,8 @@ def new(request, code):
         opened is None or waited < definition["notice"]["min_seconds"]
     ):
         messages.warning(request, _("请先阅读申请须知。"))
-        return redirect("applications:notice", code=code)
+        url = reverse("applications:notice", args=[code])
+        return redirect(f"{url}?{request.GET.urlencode()}" if request.GET else url)
     form = ApplicationForm(
         definition,
         request.POST or None,

@@ -36,12 +36,15 @@ def centre(request):
         .select_related("program")
         .order_by("-id")[:20]
     )
+    category = current_category(request.user)
+    history = TalentCategory.objects.filter(person=request.user).order_by("-id")
     return render(
         request,
         "talent/centre.html",
         {
-            "category": current_category(request.user),
-            "history": TalentCategory.objects.filter(person=request.user).order_by("-id"),
+            "category": category,
+            # earlier, changed, cancelled or expired categories
+            "history": history.exclude(pk=category.pk) if category else history,
             "program": program,
             "pending": pending,
             "tiles": selectors.service_tiles(request.user),

@@ -218,6 +218,10 @@ class Command(BaseCommand):
                 f"Policy pack {pack}: {len(report.created)} new, {len(report.updated)} updated, "
                 f"{len(report.unchanged)} unchanged programs"
             )
+        from rencai.cms.demo import load_demo_cms
+
+        articles, downloads = load_demo_cms()
+        self.stdout.write(f"Portal: {articles} articles, {downloads} downloads")
 
         self.stdout.write(
             self.style.SUCCESS(f"Demo city 示范市 loaded. Accounts (password for all: {PASSWORD}):")

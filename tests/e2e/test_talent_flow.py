@@ -1,0 +1,174 @@
+"""The TALENT manual walked in Chromium (issue 5 acceptance, F27, F28, F46–F49, F51–F53):
+the person is classified F through the employer and the talent office; the apartment
+tile is open and the A-only one greyed out; a living-subsidy application goes in with
+the social-insurance record missing (容缺), is approved by the city HR bureau (the F
+channel), the record is supplied and the gap cleared; an apartment is applied for and a
+room allocated; then a change of classification is filed while F stays in force. A
+second person misses the 容缺 deadline (clock moved) and loses the category and the
+applications that depend on it. Registration with the picture captcha and the SMS code
+is walked in test_accounts_flow."""
+
+import datetime
+import re
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from rencai.applications import transitions as t
+from rencai.applications.models import Application, ApplicationGap
+from rencai.talent.models import TalentCategory
+from rencai.talent.services import current_category
+from tests.conftest import PASSWORD, prepare_applicant
+from tests.e2e.conftest import check_a11y, log_out, password_login
+from tests.e2e.test_application_flow import accept_next_confirm, review, shot, upload
+from tests.test_talent import first_contract
+
+pytestmark = pytest.mark.e2e
+
+
+def submit_checked(page):
+    page.get_by_label("我已阅读并同意以上承诺").check()
+    accept_next_confirm(page)
+    page.get_by_role("button", name="提交", exact=True).click()
+    expect(page.locator(".messages")).to_contain_text("提交成功")
+
+
+def test_talent_walk_classification_gap_apartment_and_change(
+    page, url, e2e_city, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    person = prepare_applicant(e2e_city.applicant)
+    first_contract(person, datetime.date(2023, 3, 1))
+    password_login(page, url, person.id_number, PASSWORD)
+    upload(page, "荣誉资质证明材料", "荣誉证书.pdf")
+
+    # F46: 人才中心 → 我要认定 → notice → category, honours (multi-select) → submit
+    page.get_by_role("link", name="人才中心").click()
+    expect(page.locator("#my-category").locator("..")).to_contain_text("尚未认定人才类型")
+    check_a11y(page, "/talent/")
+    page.get_by_role("link", name="我要认定").click()
+    page.get_by_role("link", name="我已阅读，开始填写").click()
+    page.get_by_label("F类：基础人才").check()
+    page.get_by_label("全日制本（专）科毕业生").check()
+    page.get_by_label("现在职务").fill("工程师")
+    page.get_by_label("diploma.pdf").check()
+    page.get_by_label("labour_contract.pdf").check()
+    page.get_by_label("荣誉证书.pdf").check()
+    check_a11y(page, "classification form")
+    shot(page, "talent-classification-form")
+    page.get_by_role("button", name="暂存").click()
+    expect(page.locator(".messages")).to_contain_text("已暂存")
+    page.get_by_role("button", name="保存并提交").click()
+    expect(page.locator("table.checks")).not_to_contain_text("不符合")
+    submit_checked(page)
+    log_out(page)
+    review(page, url, e2e_city.tech.credit_code, "审核通过")
+    review(page, url, "talent_reviewer", "审核通过", "符合F类基础人才条件")
+    assert current_category(person).level == "f"
+
+    # F49: the apartment tile is open, the A-only one greyed out with the reason
+    password_login(page, url, person.id_number, PASSWORD)
+    page.get_by_role("link", name="人才中心").click()
+    expect(page.locator(".lead")).to_contain_text("F类：基础人才")
+    top = page.locator("article", has_text="顶尖人才“一事一议”支持")
+    expect(top).to_have_class(re.compile("card-closed"))
+    expect(top).to_contain_text("要求A类：国内外顶尖人才及以上人才")
+    apartment = page.locator("article", has_text="租住人才公寓")
+    expect(apartment.get_by_role("link", name=re.compile("点击申请"))).to_be_visible()
+    menu = page.get_by_role("navigation", name="用户中心菜单")
+    expect(menu).to_contain_text("租住人才公寓")
+    expect(menu).not_to_contain_text("英才卡")
+    check_a11y(page, "/talent/ classified")
+    shot(page, "talent-centre")
+
+    # F47: the living subsidy with the social-insurance record missing (容缺)
+    page.locator("article", has_text="生活补贴").get_by_role(
+        "link", name=re.compile("点击申请")
+    ).click()
+    page.get_by_role("link", name="我已阅读，开始填写").click()
+    page.get_by_label("补贴起始年月").fill("2024-01")
+    page.get_by_label("补贴终止年月").fill("2024-06")
+    page.get_by_label("diploma.pdf").check()
+    page.get_by_label("labour_contract.pdf").check()
+    page.get_by_role("button", name="暂存").click()
+    expect(page.locator(".messages")).to_contain_text("已暂存")
+    page.get_by_role("button", name="保存并提交").click()
+    expect(page.locator("table.checks")).to_contain_text("缺少材料")
+    page.get_by_label("“截至申报当月（或上月）的社保缴纳记录”申请容缺").check()
+    page.get_by_label("容缺原因").fill("社保经办机构系统升级，暂时无法打印缴费记录")
+    deadline = timezone.localdate() + datetime.timedelta(days=30)
+    page.get_by_label("补充期限").fill(deadline.isoformat())
+    check_a11y(page, "pre-check with gap")
+    submit_checked(page)
+    log_out(page)
+    review(page, url, e2e_city.tech.credit_code, "审核通过")
+    review(page, url, "city_reviewer", "审核通过")  # F28: category F → city HR bureau
+    living = Application.objects.get(program__code="talent_living")
+    assert living.state == "approved"
+    assert living.events.filter(organisation__contains="人力资源和社会保障局").exists()
+
+    # the person supplies the record; the city HR bureau clears the gap
+    password_login(page, url, person.id_number, PASSWORD)
+    upload(page, "截至申报当月（或上月）的社保缴纳记录", "社保缴费记录.pdf")
+    page.get_by_role("link", name="容缺材料").click()
+    expect(page.locator("table")).to_contain_text("待补充")
+    check_a11y(page, "/applications/gaps/")
+    page.get_by_role("button", name="提交补充").click()
+    expect(page.locator(".messages")).to_contain_text("已提交补充材料")
+    log_out(page)
+    password_login(page, url, "city_reviewer", PASSWORD)
+    page.goto(url(f"/staff/applications/{living.pk}/"))
+    page.get_by_role("button", name="确认材料，解除容缺").click()
+    expect(page.locator(".messages")).to_contain_text("已解除容缺")
+    log_out(page)
+    assert ApplicationGap.objects.get().state == "cleared"
+
+    # F48: a change of classification; F stays in force while it is reviewed
+    password_login(page, url, person.id_number, PASSWORD)
+    page.get_by_role("link", name="人才中心").click()
+    page.get_by_role("link", name="变更分类").click()
+    page.get_by_role("link", name="我已阅读，开始填写").click()
+    page.get_by_label("E类：高层次人才").check()
+    page.get_by_label("硕士研究生、副高级专业技术职称人员、高级技师").check()
+    page.get_by_label("现在职务").fill("高级工程师")
+    page.get_by_label("diploma.pdf").check()
+    page.get_by_label("labour_contract.pdf").check()
+    page.get_by_label("荣誉证书.pdf").check()
+    page.get_by_role("button", name="暂存").click()
+    expect(page.locator(".messages")).to_contain_text("已暂存")
+    page.get_by_role("button", name="保存并提交").click()
+    submit_checked(page)
+    page.get_by_role("link", name="人才中心").click()
+    expect(page.locator(".lead")).to_contain_text("F类：基础人才")
+    expect(page.locator(".message.info")).to_contain_text("变更审核通过前，原人才类型继续有效")
+    assert current_category(person).level == "f"
+
+
+def test_a_missed_gap_deadline_loses_the_category_and_dependent_applications(
+    page, url, e2e_city, settings, tmp_path
+):
+    """The second person: classified with the honour proof missing, applies for the
+    living subsidy, and never supplies it. The clock moves past the deadline; the
+    periodic job cancels the category and the subsidy, and the person is told."""
+    from tests.test_talent import classify, gap, living, upload as store
+
+    settings.MEDIA_ROOT = tmp_path
+    e2e_city.talent_reviewer = e2e_city.admin.__class__.objects.get(username="talent_reviewer")
+    person = prepare_applicant(e2e_city.applicant)
+    first_contract(person, datetime.date(2023, 3, 1))
+    store(person, "social_insurance")
+    classification = classify(e2e_city, gaps=gap("honour_proof", days=10))
+    subsidy = living(e2e_city)
+    later = classification.gaps.get().deadline + datetime.timedelta(days=1)
+    assert t.gaps_expire(today=later) == 1
+
+    password_login(page, url, person.id_number, PASSWORD)
+    page.get_by_role("link", name="人才中心").click()
+    expect(page.locator("#my-category").locator("..")).to_contain_text("尚未认定人才类型")
+    expect(page.get_by_role("region", name="认定记录")).to_contain_text("已取消")
+    page.get_by_role("link", name="进度查询").click()
+    expect(page.locator("main")).to_contain_text("已取消")
+    assert TalentCategory.objects.get(person=person).state == "cancelled"
+    subsidy.refresh_from_db()
+    assert subsidy.state == "cancelled"
