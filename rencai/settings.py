@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "rencai.integrations",
     "rencai.portal",
     "rencai.review",
+    "rencai.housing",
     "rencai.api",
 ]
 
