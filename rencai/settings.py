@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "rencai.cms",
     "rencai.integrity",
     "rencai.review",
+    "rencai.housing",
     "rencai.api",
 ]
 

@@ -16,6 +16,8 @@ urlpatterns = [
     path("me/profile/", include("rencai.profiles.urls")),
     path("applications/", include("rencai.applications.urls")),
     path("talent/", include("rencai.talent.urls")),
+    path("housing/", include("rencai.housing.urls")),
+    path("staff/housing/", include("rencai.housing.staff_urls")),
     path("staff/", include("rencai.review.urls")),
     path("admin/", admin.site.urls),
     path("api/", api.urls),

@@ -1931,6 +1931,10 @@ def _cancel(app: Application, reason: str) -> None:
         opinion=reason,
     )
     audit_record(action="application.cancel", obj=app, after={"reason": reason})
+    if app.definition.get("housing") == "apartment":
+        from rencai.housing.services import allocation_end_for
+
+        allocation_end_for(app, reason)  # the room goes back to the free inventory
     _tell_applicant(
         app,
         _("申报已取消"),

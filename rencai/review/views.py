@@ -69,6 +69,9 @@ def dashboard(request):
     finance = payout_authorities_of(user)
     ctx["has_payouts"] = bool(finance)
     ctx["has_authority"] = bool(authorities_scope - finance)  # the notice desk
+    from rencai.housing.access import is_housing_staff
+
+    ctx["housing_staff"] = is_housing_staff(user)
     ctx["waiting_applications"] = (
         Application.objects.filter(queue_filter(user)).count()
         if employers_scope or authorities_scope

@@ -17,6 +17,7 @@ from playwright.sync_api import expect
 
 from rencai.applications import transitions as t
 from rencai.applications.models import Application, ApplicationGap
+from rencai.housing.models import Allocation, Community
 from rencai.talent.models import TalentCategory
 from rencai.talent.services import current_category
 from tests.conftest import PASSWORD, prepare_applicant
@@ -40,6 +41,25 @@ def test_talent_walk_classification_gap_apartment_and_change(
     settings.MEDIA_ROOT = tmp_path
     person = prepare_applicant(e2e_city.applicant)
     first_contract(person, datetime.date(2023, 3, 1))
+    # F54, F50: the portal's service tiles, then policy matching by category and date
+    page.goto(url("/"))
+    tiles = page.get_by_role("region", name="人才服务中心")
+    expect(tiles.locator("article", has_text="租住人才公寓")).to_contain_text("F类及以上可以申请")
+    expect(tiles.locator("article", has_text="入住人才驿站")).to_contain_text("所有用户均可申请")
+    shot(page, "portal-home")
+    tiles.get_by_role("link", name=re.compile("人才服务政策匹配")).click()
+    page.get_by_label("最高学历").select_option(label="本科")
+    page.get_by_label("在本市用人单位就业").check()
+    page.get_by_label("人才分类").select_option(label="F类：基础人才")
+    page.get_by_label("首次在本市签订劳动合同的日期").fill("2023-03-01")
+    page.get_by_role("button", name=re.compile("查看")).click()
+    living_match = page.locator(
+        "li.match", has=page.get_by_role("heading", name=re.compile("^生活补贴"))
+    )
+    expect(living_match).to_contain_text("基本符合")
+    expect(page.locator("li.match", has_text="顶尖人才")).to_contain_text("暂不符合")
+    check_a11y(page, "/policies/match/ with a category")
+    shot(page, "policy-match-talent")
     password_login(page, url, person.id_number, PASSWORD)
     upload(page, "荣誉资质证明材料", "荣誉证书.pdf")
 
@@ -124,6 +144,37 @@ def test_talent_walk_classification_gap_apartment_and_change(
     log_out(page)
     assert ApplicationGap.objects.get().state == "cleared"
 
+    # F52: the apartment list → a community → 申请入住 → review → a room allocated
+    password_login(page, url, person.id_number, PASSWORD)
+    page.get_by_role("navigation", name="主导航").get_by_role("link", name="人才安居").click()
+    page.goto(url("/housing/apartments/"))
+    check_a11y(page, "/housing/apartments/")
+    shot(page, "talent-apartments")
+    page.get_by_role("link", name=re.compile("山水华府·兰花园")).first.click()
+    check_a11y(page, "/housing/apartments/<pk>/")
+    page.get_by_role("link", name="申请入住").click()
+    expect(page.get_by_label("申请小区")).to_have_value(
+        str(Community.objects.get(name="山水华府·兰花园").pk)
+    )
+    page.get_by_label("labour_contract.pdf").check()
+    page.get_by_role("button", name="暂存").click()
+    expect(page.locator(".messages")).to_contain_text("已暂存")
+    page.get_by_role("button", name="保存并提交").click()
+    submit_checked(page)
+    expect(page.locator("main")).to_contain_text("山水华府·兰花园")  # the community by name
+    log_out(page)
+    review(page, url, e2e_city.tech.credit_code, "审核通过")
+    review(page, url, "talent_reviewer", "审核通过")
+    password_login(page, url, "talent_reviewer", PASSWORD)
+    page.goto(url("/staff/housing/allocations/"))
+    check_a11y(page, "/staff/housing/allocations/")
+    page.get_by_role("button", name="分配…").first.click()
+    page.get_by_role("button", name="确认分配").click()
+    expect(page.locator(".messages")).to_contain_text("已将")
+    log_out(page)
+    allocation = Allocation.objects.get(ended_at__isnull=True)
+    assert allocation.person == person and allocation.room.community.name == "山水华府·兰花园"
+
     # F48: a change of classification; F stays in force while it is reviewed
     password_login(page, url, person.id_number, PASSWORD)
     page.get_by_role("link", name="人才中心").click()
@@ -151,7 +202,8 @@ def test_a_missed_gap_deadline_loses_the_category_and_dependent_applications(
     """The second person: classified with the honour proof missing, applies for the
     living subsidy, and never supplies it. The clock moves past the deadline; the
     periodic job cancels the category and the subsidy, and the person is told."""
-    from tests.test_talent import classify, gap, living, upload as store
+    from tests.test_talent import classify, gap, living
+    from tests.test_talent import upload as store
 
     settings.MEDIA_ROOT = tmp_path
     e2e_city.talent_reviewer = e2e_city.admin.__class__.objects.get(username="talent_reviewer")

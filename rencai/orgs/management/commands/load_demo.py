@@ -222,6 +222,9 @@ class Command(BaseCommand):
 
         articles, downloads = load_demo_cms()
         self.stdout.write(f"Portal: {articles} articles, {downloads} downloads")
+        from rencai.housing.demo import load_demo_housing
+
+        load_demo_housing()
 
         self.stdout.write(
             self.style.SUCCESS(f"Demo city 示范市 loaded. Accounts (password for all: {PASSWORD}):")
