@@ -65,6 +65,12 @@ def talent_officer() -> User:
 
 
 def program(code: str, housing: str | None) -> Program:
+    """The demo city's own programme of that code (policies/talent.yaml), else a minimal
+    one made here."""
+    existing = Program.objects.filter(code=code).first()
+    if existing is not None:
+        assert existing.definition.get("housing") == housing
+        return existing
     pack, _ = Pack.objects.get_or_create(
         code="housing-test", defaults={"name": "安居测试", "source": "test", "sha256": "0" * 64}
     )
@@ -116,6 +122,15 @@ def small_community(district, rooms=(("1号楼", "1号房"), ("1号楼", "2号�
     for building, number in rooms:
         Room.objects.create(community=community, unit_type=unit, building=building, number=number)
     return community
+
+
+def without_demo_housing():
+    """The demo city comes with stations and communities; some tests start from none."""
+    HousingPicture.objects.all().delete()
+    Room.objects.all().delete()
+    UnitType.objects.all().delete()
+    Community.objects.all().delete()
+    Station.objects.all().delete()
 
 
 @pytest.fixture
@@ -376,6 +391,8 @@ def test_booking_lifecycle_and_wrong_state_refusals(city, housing):
 
 
 def test_choices_list_active_stations_and_communities(city, housing):
+    Station.objects.update(active=False)  # the demo city's
+    Community.objects.exclude(pk=housing["community"].pk).update(active=False)
     station = _station(city)
     _station(city, active=False)
     assert services.station_choices() == [(station.pk, "江南园林景观酒店（东城区）")]
@@ -420,11 +437,14 @@ def test_public_pages_show_the_demo_catalogue_with_pictures(
 
 
 def test_the_public_list_says_so_when_empty(client, city):
+    Station.objects.update(active=False)  # the demo city's are switched off
+    Community.objects.update(active=False)
     assert "目前没有开放入住的人才驿站" in client.get("/housing/stations/").content.decode()
     assert "目前没有开放申请的人才公寓" in client.get("/housing/apartments/").content.decode()
 
 
 def test_the_picture_view_serves_the_stored_bytes_as_their_checked_type(client, city, media):
+    without_demo_housing()
     load_demo_housing()
     station = Station.objects.get()
     picture = station.pictures.first()
@@ -551,6 +571,7 @@ def test_a_disguised_picture_is_refused_by_the_admin_form(db, content):
 
 
 def test_the_admin_uploads_a_checked_floor_plan_and_refuses_a_fake_one(client, city, media):
+    without_demo_housing()
     community = small_community(city.dongcheng)
     unit = community.unit_types.get()
     client.force_login(city.admin)
