@@ -494,3 +494,38 @@ def test_the_program_page_lists_the_attempts(talent, client):
     rows = page.content.decode().split("申请历史记录")[1]
     assert "第1次" in rows and "未通过" in rows and "荣誉证明不清晰" in rows
     assert "第2次" in rows and "通过" in rows
+
+
+def test_an_approved_station_stay_is_booked_by_the_engine(talent):
+    """F51 through the engine: the stay is applied for like any programme; the talent
+    office's approval books it (rencai.housing), once."""
+    from rencai.housing.models import Station, StationBooking
+
+    station = Station.objects.get(name="江南园林景观酒店")
+    app = t.draft_save(
+        actor=talent.applicant,
+        program=Program.objects.get(code="talent_station"),
+        data={"station": str(station.pk), "date_from": "2026-12-01", "date_to": "2026-12-05"},
+    )
+    app = t.submit(actor=talent.applicant, application=app, commitment_accepted=True)
+    assert app.stage_authority.kind == Authority.Kind.TALENT_OFFICE
+    t.approve(actor=talent.talent_reviewer, application=app)
+    booking = StationBooking.objects.get(application=app)
+    assert (booking.station, str(booking.date_from), booking.state) == (
+        station,
+        "2026-12-01",
+        "booked",
+    )
+
+
+def test_a_stay_that_ends_before_it_starts_is_refused_on_the_form(talent, client):
+    from rencai.housing.models import Station
+
+    station = Station.objects.get(name="江南园林景观酒店")
+    client.force_login(talent.applicant)
+    page = client.post(
+        reverse("applications:new", args=["talent_station"]),
+        {"station": station.pk, "date_from": "2026-12-05", "date_to": "2026-12-01"},
+    ).content.decode()
+    assert "退房日期不能早于入住日期" in page
+    assert not Application.objects.filter(program__code="talent_station").exists()

@@ -193,6 +193,10 @@ class ApplicationForm(forms.Form):
                     criteria_spec["code"],
                     _("所选荣誉资质须属于所选的人才分类“%(l)s”。") % {"l": level["name"]},
                 )
+        if self.definition.get("housing") == "station":
+            start, end = data.get("date_from"), data.get("date_to")
+            if start and end and end < start:
+                self.add_error("date_to", _("退房日期不能早于入住日期。"))
         period = self.definition.get("period")
         if period:
             start, end = data.get(period["start"]), data.get(period["end"])
