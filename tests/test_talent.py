@@ -529,3 +529,34 @@ def test_a_stay_that_ends_before_it_starts_is_refused_on_the_form(talent, client
     ).content.decode()
     assert "退房日期不能早于入住日期" in page
     assert not Application.objects.filter(program__code="talent_station").exists()
+
+
+def test_after_a_cancellation_the_person_may_apply_again(talent, client):
+    """A cancelled application is settled: the entry page offers 再次申请, and the attempts
+    history counts it as 未通过."""
+    classification = classify(talent, gaps=gap("honour_proof", days=10))
+    living(talent)
+    t.gaps_expire(today=classification.gaps.get().deadline + datetime.timedelta(days=1))
+    client.force_login(talent.applicant)
+    page = client.get(reverse("applications:programs")).content.decode()
+    card = page.split("<h3>人才分类认定</h3>")[1].split("</article>")[0]
+    assert "再次申请" in card and "查看我的申报" not in card
+    history = client.get(reverse("applications:notice", args=["talent_classification"]))
+    rows = history.content.decode().split("申请历史记录")[1]
+    assert "已取消" in rows and "未通过" in rows
+
+
+def test_granting_and_cancelling_a_category_and_declaring_gaps_are_audited(talent):
+    from rencai.audit.models import AuditEntry
+
+    classification = classify(talent, gaps=gap("honour_proof", days=10))
+    submitted = AuditEntry.objects.get(
+        action="application.submit", object_id=str(classification.pk)
+    )
+    assert submitted.summary["after"]["gaps"][0]["material"] == "honour_proof"
+    category = TalentCategory.objects.get(person=talent.applicant)
+    granted = AuditEntry.objects.get(action="talent.grant", object_id=str(category.pk))
+    assert granted.summary["after"]["level"] == "f"
+    t.gaps_expire(today=classification.gaps.get().deadline + datetime.timedelta(days=1))
+    cancelled = AuditEntry.objects.get(action="talent.cancel", object_id=str(category.pk))
+    assert "容缺材料" in cancelled.summary["after"]["reason"]

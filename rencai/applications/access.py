@@ -37,10 +37,17 @@ def actor_scope(user) -> tuple[set[int], set[int]]:
     return scope
 
 
+REVIEW_STAGE_KINDS = ["review", "all_of"]
+
+
 def queue_filter(user) -> Q:
-    """Applications waiting at a stage this user acts for."""
+    """Applications waiting at a review stage this user acts for (notices, reports and
+    payouts have their own desks)."""
     employers, authorities = actor_scope(user)
-    return Q(state__in=[Application.State.SUBMITTED, Application.State.IN_REVIEW]) & (
+    return Q(
+        state__in=[Application.State.SUBMITTED, Application.State.IN_REVIEW],
+        stage_kind__in=REVIEW_STAGE_KINDS,
+    ) & (
         Q(stage_employer_id__in=employers)
         | Q(stage_employer_also_id__in=employers)
         | Q(stage_authority_id__in=authorities)

@@ -100,6 +100,9 @@ class Application(models.Model):
         on_delete=models.PROTECT,
         related_name="dispatched_applications",
     )
+    # The current stage's kind (review, all_of, notice, batch_report, payout, confirm), so
+    # each desk selects its items in SQL; "" when no stage is current.
+    stage_kind = models.CharField(max_length=12, blank=True, default="")
     # When the application reached its current stage: queues sort by waiting time and
     # flag what waits past the stage's deadline (B6).
     stage_entered_at = models.DateTimeField(null=True, blank=True)
@@ -139,6 +142,7 @@ class Application(models.Model):
         indexes = [
             models.Index(fields=["applicant", "program", "state"]),
             models.Index(fields=["stage_authority", "state", "id"]),
+            models.Index(fields=["stage_authority", "stage_kind", "state", "id"]),
             models.Index(fields=["stage_employer", "state", "id"]),
             models.Index(fields=["stage_employer_also", "state", "id"]),
             # The workbench pages through its queue by waiting time.
@@ -187,6 +191,20 @@ class Application(models.Model):
     @property
     def is_open(self) -> bool:
         return self.state in (self.State.SUBMITTED, self.State.IN_REVIEW)
+
+    @property
+    def is_settled(self) -> bool:
+        """Decided: approved, rejected or cancelled (a new application may follow)."""
+        return self.state in (self.State.APPROVED, self.State.REJECTED, self.State.CANCELLED)
+
+    @property
+    def result(self) -> str:
+        """申请结果 in the attempts history (F55): 通过 / 未通过 / 办理中."""
+        if self.state in (self.State.APPROVED, self.State.TO_CONFIRM, self.State.CONFIRMED):
+            return str(_("通过"))
+        if self.state in (self.State.REJECTED, self.State.CANCELLED):
+            return str(_("未通过"))
+        return str(_("办理中"))
 
 
 class ApplicationEvent(models.Model):

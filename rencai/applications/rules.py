@@ -534,6 +534,26 @@ def _run_rule(rule: dict, app: Application, period: Period | None, education) ->
     raise ValueError(f"unknown rule {kind}")  # the pack schema prevents this
 
 
+def before_form(user, definition: dict) -> str | None:
+    """F21: the rules that decide whether the form may open at all (pension start and
+    insured status). The refusal reason, or None."""
+    rule = next((r for r in definition["rules"] if r["kind"] == "pension_start"), None)
+    if rule is None or not user.is_person:
+        return None
+    from rencai.integrations.rules import check_pension_start
+
+    education = highest_education(user)
+    if not education:
+        return str(NO_EDUCATION)
+    try:
+        ok, reason = check_pension_start(
+            user.id_number or "", education, earliest_by_level=rule["earliest"]
+        )
+    except ServiceError as exc:
+        return exc.message
+    return None if ok else reason
+
+
 def _run_outside_rule(rule, app, period, education) -> RuleResult:
     """CHAIN's rules on social-insurance and education-registry data (F21, F23, F24)."""
     from rencai.integrations import rules as outside

@@ -266,3 +266,29 @@ def attempts(user, program):
     for number, app in enumerate(apps, start=1):
         app.attempt = number
     return apps
+
+
+DESK_LIMIT = 1000
+
+
+def desk_waiting(authorities, kind: str) -> list[Application]:
+    """What waits at an authority's notice, report or payout desk (F41, F42): open
+    applications at a stage of that kind, not already in an open notice, a submitted
+    report or a pending payout. Selected in SQL by ``stage_kind``; the oldest first, at
+    most DESK_LIMIT (a desk acts on them in bundles)."""
+    qs = Application.objects.filter(
+        stage_authority_id__in=authorities,
+        stage_kind=kind,
+        state__in=[S.SUBMITTED, S.IN_REVIEW],
+    )
+    if kind == "notice":
+        qs = qs.exclude(notice_entries__status__in=["listed", "objected"])
+    elif kind == "batch_report":
+        qs = qs.exclude(report_items__report__status="submitted", report_items__status="included")
+    elif kind == "payout":
+        qs = qs.exclude(payout_items__status="pending")
+    return list(
+        qs.select_related("program", "program_version", "applicant", "employer").order_by("id")[
+            :DESK_LIMIT
+        ]
+    )

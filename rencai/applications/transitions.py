@@ -57,6 +57,25 @@ def _lock(pk: int) -> Application:
     return app
 
 
+def _ids(values) -> list[int]:
+    """Record ids posted by a desk's checkboxes, sorted and unique. Anything not a whole
+    number means a tampered or garbled form: refused with a message, nothing done."""
+    try:
+        return sorted({int(v) for v in values})
+    except (TypeError, ValueError):
+        raise ServiceError(
+            _("所选申报有误，请刷新页面后重新选择。"), field="applications"
+        ) from None
+
+
+def _id(value) -> int:
+    """One posted record id; a garbled one finds nothing (404)."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise Http404 from None
+
+
 def _check_version(app: Application, seen_version: int | None) -> None:
     try:
         seen = int(seen_version) if seen_version not in (None, "") else None
@@ -255,6 +274,7 @@ def _place_at_stage(app: Application, stage_index: int) -> None:
     organisation, or for an "all of" stage every one of them (F17)."""
     stage = app.stages[stage_index]
     app.stage = stage_index
+    app.stage_kind = stage.get("kind", "review")
     app.stage_entered_at = timezone.now()
     app.stage_employer = app.stage_employer_also = app.stage_authority = None
     if stage.get("kind") == "confirm":
@@ -299,6 +319,7 @@ def _on_approved(app: Application) -> None:
 
 def _clear_stage(app: Application) -> None:
     app.stage_employer = app.stage_employer_also = app.stage_authority = None
+    app.stage_kind = ""
 
 
 def _reviewer_org(actor, app):
@@ -527,7 +548,17 @@ def submit(
             from_stage=None,
             role=_("申请人"),
         )
-        _audit(app, "submit", actor, request, amount=str(app.amount or ""))
+        _audit(
+            app,
+            "submit",
+            actor,
+            request,
+            amount=str(app.amount or ""),
+            gaps=[
+                {"material": g.material_type, "deadline": g.deadline.isoformat()}
+                for g in app.gaps.filter(state="open")
+            ],
+        )
         _tell_applicant(
             app,
             _("申报已提交"),
@@ -870,7 +901,9 @@ def notice_publish(*, actor, application_ids, title: str, request=None):
     title = (title or "").strip()
     if not title:
         raise ServiceError(_("请填写公示标题。"), field="title")
-    ids = sorted({int(pk) for pk in application_ids})
+    if len(title) > 120:
+        raise ServiceError(_("公示标题最多120个字。"), field="title")
+    ids = _ids(application_ids)
     if not ids:
         raise ServiceError(_("请至少选择一条申报。"), field="applications")
     authorities = access.reviewing_authorities_of(actor)
@@ -1018,7 +1051,7 @@ def objection_resolve(*, actor, objection_id: int, uphold: bool, opinion: str, r
         objection = (
             Objection.objects.select_for_update(of=("self",))
             .select_related("entry__notice")
-            .filter(pk=objection_id)
+            .filter(pk=_id(objection_id))
             .first()
         )
         if (
@@ -1162,7 +1195,7 @@ def payout_batch_create(*, actor, application_ids, request=None):
     from rencai.applications.models import PayoutBatch, PayoutItem
     from rencai.integrations.rules import bank_account_of
 
-    ids = sorted({int(pk) for pk in application_ids})
+    ids = _ids(application_ids)
     if not ids:
         raise ServiceError(_("请至少选择一条申报。"), field="applications")
     authorities = payout_authorities_of(actor)
@@ -1427,7 +1460,7 @@ def report_submit(*, actor, application_ids, request=None):
     numbered report to the upper authority."""
     from rencai.applications.models import BatchReport, ReportItem
 
-    ids = sorted({int(pk) for pk in application_ids})
+    ids = _ids(application_ids)
     if not ids:
         raise ServiceError(_("请至少选择一条申报。"), field="applications")
     authorities = access.reviewing_authorities_of(actor)
@@ -1595,13 +1628,13 @@ def report_return_item(*, actor, report_id: int, application_id: int, opinion: s
     with transaction.atomic():
         report = _report_for(actor, report_id)
         item = ReportItem.objects.filter(
-            report=report, application_id=application_id, status="included"
+            report=report, application_id=_id(application_id), status="included"
         ).first()
         if item is None:
             raise Http404
         item.status, item.opinion = ReportItem.Status.RETURNED, opinion
         item.save()
-        app = _lock(application_id)
+        app = _lock(item.application_id)
         _send_back(app, report, actor, opinion)
         report.item_count -= 1
         report.total -= app.amount or 0
@@ -1633,7 +1666,7 @@ def batch_start(*, actor, application_ids, action: str, opinion: str = "", reque
     opinion = (opinion or "").strip()
     if action == "return" and not opinion:
         raise ServiceError(_("批量回退时请填写回退原因。"), field="opinion")
-    ids = sorted({int(pk) for pk in application_ids})
+    ids = _ids(application_ids)
     if not ids:
         raise ServiceError(_("请至少选择一条申报。"), field="applications")
     if len(ids) > BATCH_LIMIT:
@@ -1839,58 +1872,40 @@ def _gap_decision(actor, gap_id):
     return gap, app, authority, membership
 
 
-def gap_clear(*, actor, gap_id, opinion: str = "", request=None):
-    """A reviewer accepts the supplied material: the gap is cleared (解除容缺)."""
-    from rencai.applications.models import ApplicationGap
-
-    with transaction.atomic():
-        gap, app, authority, membership = _gap_decision(actor, gap_id)
-        opinion = (opinion or "").strip() or _("材料齐全，解除容缺。")
-        gap.state, gap.opinion = ApplicationGap.State.CLEARED, opinion
-        gap.closed_at, gap.closed_by = timezone.now(), actor
-        gap.save()
-        _save(app)
-        _event(
-            app,
-            action="gap_clear",
-            actor=actor,
-            from_state=app.state,
-            from_stage=app.stage if app.is_open else None,
-            opinion=f"{gap.label}：{opinion}",
-            role=membership.get_role_display(),
-            org=authority,
-        )
-        audit_record(
-            action="application.gap_clear",
-            actor=actor,
-            obj=gap,
-            after={"opinion": opinion},
-            request=request,
-        )
-        _tell_applicant(
-            app,
-            _("容缺已解除"),
-            _("您申报 %(no)s 补充的“%(m)s”已审核通过，容缺状态已解除。")
-            % {"no": app.number, "m": gap.label},
-        )
-    return gap
+def can_clear_gaps(user, app: Application) -> bool:
+    """Whether the user reviews for the authority that clears this application's gaps."""
+    if not app.gaps.exists():
+        return False
+    try:
+        authority = gap_authority(app)
+    except ServiceError:
+        return False
+    return authority is not None and authority.pk in access.reviewing_authorities_of(user)
 
 
-def gap_refuse(*, actor, gap_id, opinion: str, request=None):
-    """A reviewer refuses the supplied material: the gap is open again, same deadline."""
+def gap_decide(*, actor, gap_id, clear: bool, opinion: str = "", request=None):
+    """A reviewer decides on a supplied material: accepted, the gap is cleared (解除容缺);
+    refused (a reason is required), it is open again with the same deadline."""
     from rencai.applications.models import ApplicationGap
 
     opinion = (opinion or "").strip()
-    if not opinion:
+    if not clear and not opinion:
         raise ServiceError(_("退回补充时请填写原因。"), field="opinion")
     with transaction.atomic():
         gap, app, authority, membership = _gap_decision(actor, gap_id)
-        gap.state, gap.opinion = ApplicationGap.State.OPEN, opinion
+        if clear:
+            opinion = opinion or _("材料齐全，解除容缺。")
+            gap.state = ApplicationGap.State.CLEARED
+            gap.closed_at, gap.closed_by = timezone.now(), actor
+        else:
+            gap.state = ApplicationGap.State.OPEN
+        gap.opinion = opinion
         gap.save()
         _save(app)
+        action = "gap_clear" if clear else "gap_refuse"
         _event(
             app,
-            action="gap_refuse",
+            action=action,
             actor=actor,
             from_state=app.state,
             from_stage=app.stage if app.is_open else None,
@@ -1899,19 +1914,35 @@ def gap_refuse(*, actor, gap_id, opinion: str, request=None):
             org=authority,
         )
         audit_record(
-            action="application.gap_refuse",
+            action=f"application.{action}",
             actor=actor,
             obj=gap,
             after={"opinion": opinion},
             request=request,
         )
-        _tell_applicant(
-            app,
-            _("容缺材料需重新补充"),
-            _("您申报 %(no)s 补充的“%(m)s”未通过审核：%(o)s。请在%(d)s前重新补充。")
-            % {"no": app.number, "m": gap.label, "o": opinion, "d": gap.deadline},
-        )
+        if clear:
+            _tell_applicant(
+                app,
+                _("容缺已解除"),
+                _("您申报 %(no)s 补充的“%(m)s”已审核通过，容缺状态已解除。")
+                % {"no": app.number, "m": gap.label},
+            )
+        else:
+            _tell_applicant(
+                app,
+                _("容缺材料需重新补充"),
+                _("您申报 %(no)s 补充的“%(m)s”未通过审核：%(o)s。请在%(d)s前重新补充。")
+                % {"no": app.number, "m": gap.label, "o": opinion, "d": gap.deadline},
+            )
     return gap
+
+
+def gap_clear(*, actor, gap_id, opinion: str = "", request=None):
+    return gap_decide(actor=actor, gap_id=gap_id, clear=True, opinion=opinion, request=request)
+
+
+def gap_refuse(*, actor, gap_id, opinion: str, request=None):
+    return gap_decide(actor=actor, gap_id=gap_id, clear=False, opinion=opinion, request=request)
 
 
 def _cancel(app: Application, reason: str) -> None:

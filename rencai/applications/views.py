@@ -81,33 +81,11 @@ def notice(request, code):
     )
 
 
-def _before_form(user, definition) -> str | None:
-    """F21: rules that decide whether the form may open at all (pension start and insured
-    status). Returns the refusal reason, or None."""
-    rule = next((r for r in definition["rules"] if r["kind"] == "pension_start"), None)
-    if rule is None or not user.is_person:
-        return None
-    from rencai.integrations.rules import check_pension_start
-
-    education = rules.highest_education(user)
-    if not education:
-        return str(rules.NO_EDUCATION)
-    try:
-        ok, reason = check_pension_start(
-            user.id_number or "",
-            education,
-            earliest_by_level=rule["earliest"],
-        )
-    except ServiceError as exc:
-        return exc.message
-    return None if ok else reason
-
-
 @login_required
 def new(request, code):
     program = _program_for(request.user, code)
     definition = program.definition
-    refusal = _before_form(request.user, definition)
+    refusal = rules.before_form(request.user, definition)
     if refusal:
         return render(
             request,

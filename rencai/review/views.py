@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from rencai.accounts import services
 from rencai.accounts.forms import ReviewForm
 from rencai.accounts.models import User
+from rencai.applications import selectors
 from rencai.errors import ServiceError
 from rencai.orgs.models import Employer, Membership
 from rencai.review.access import (
@@ -367,22 +368,9 @@ def application_review(request, pk):
             "profile": selectors.profile_for_review(app),
             "upgrade": rules.ordinal(app.upgrade_number),
             "gaps": list(app.gaps.select_related("material")),
-            "can_clear": _can_clear_gaps(request.user, app),
+            "can_clear": transitions.can_clear_gaps(request.user, app),
         },
     )
-
-
-def _can_clear_gaps(user, app) -> bool:
-    from rencai.applications import access as app_access
-    from rencai.applications.transitions import gap_authority
-
-    if not app.gaps.exists():
-        return False
-    try:
-        authority = gap_authority(app)
-    except ServiceError:
-        return False
-    return authority is not None and authority.pk in app_access.reviewing_authorities_of(user)
 
 
 @_staff_required
@@ -396,25 +384,19 @@ def application_gap(request, pk, gap_pk):
     app = app_access.application_for_staff(request.user, pk)
     if not app.gaps.filter(pk=gap_pk).exists():
         raise Http404
+    clear = request.POST.get("action") == "clear"
     try:
-        if request.POST.get("action") == "clear":
-            transitions.gap_clear(
-                actor=request.user,
-                gap_id=gap_pk,
-                opinion=request.POST.get("opinion", ""),
-                request=request,
-            )
-            messages.success(request, _("已解除容缺。"))
-        else:
-            transitions.gap_refuse(
-                actor=request.user,
-                gap_id=gap_pk,
-                opinion=request.POST.get("opinion", ""),
-                request=request,
-            )
-            messages.success(request, _("已退回申请人重新补充。"))
+        transitions.gap_decide(
+            actor=request.user,
+            gap_id=gap_pk,
+            clear=clear,
+            opinion=request.POST.get("opinion", ""),
+            request=request,
+        )
     except ServiceError as exc:
         messages.error(request, exc.message)
+    else:
+        messages.success(request, _("已解除容缺。") if clear else _("已退回申请人重新补充。"))
     return redirect("review:application", pk=pk)
 
 
@@ -427,22 +409,12 @@ def notices(request):
     publish; and its notices with their objections."""
     from rencai.applications import access as app_access
     from rencai.applications import transitions
-    from rencai.applications.models import Application, PublicNotice
+    from rencai.applications.models import PublicNotice
 
     authorities = app_access.reviewing_authorities_of(request.user)
     if not authorities:
         raise Http404
-    waiting = [
-        app
-        for app in Application.objects.filter(
-            stage_authority_id__in=authorities,
-            state__in=[Application.State.SUBMITTED, Application.State.IN_REVIEW],
-        )
-        .exclude(notice_entries__status__in=["listed", "objected"])
-        .select_related("program", "program_version", "applicant", "employer")
-        .order_by("id")[:500]
-        if (app.current_stage or {}).get("kind") == "notice"
-    ]
+    waiting = selectors.desk_waiting(authorities, "notice")
     error = None
     if request.method == "POST":
         try:
@@ -494,7 +466,7 @@ def notice(request, pk):
         try:
             transitions.objection_resolve(
                 actor=request.user,
-                objection_id=int(request.POST.get("objection") or 0),
+                objection_id=request.POST.get("objection"),
                 uphold=request.POST.get("decision") == "uphold",
                 opinion=request.POST.get("opinion", ""),
                 request=request,
@@ -544,21 +516,12 @@ def notice(request, pk):
 def payouts(request):
     """The finance desk: applications waiting at its payout stage, to batch; its batches."""
     from rencai.applications import transitions
-    from rencai.applications.models import Application, PayoutBatch
+    from rencai.applications.models import PayoutBatch
 
     authorities = transitions.payout_authorities_of(request.user)
     if not authorities:
         raise Http404
-    waiting = [
-        app
-        for app in Application.objects.filter(
-            stage_authority_id__in=authorities, state=Application.State.IN_REVIEW
-        )
-        .exclude(payout_items__status__in=["pending"])
-        .select_related("program", "program_version", "applicant", "employer")
-        .order_by("id")[:1000]
-        if app.current_stage_kind == "payout"
-    ]
+    waiting = selectors.desk_waiting(authorities, "payout")
     error = None
     if request.method == "POST":
         try:
@@ -683,21 +646,12 @@ def reports(request):
     the reports sent to my authority (accept or return)."""
     from rencai.applications import access as app_access
     from rencai.applications import transitions
-    from rencai.applications.models import Application, BatchReport
+    from rencai.applications.models import BatchReport
 
     authorities = app_access.reviewing_authorities_of(request.user)
     if not authorities:
         raise Http404
-    candidates = (
-        Application.objects.filter(
-            stage_authority_id__in=authorities,
-            state__in=[Application.State.SUBMITTED, Application.State.IN_REVIEW],
-        )
-        .exclude(report_items__report__status="submitted", report_items__status="included")
-        .select_related("program", "program_version", "applicant", "employer")
-        .order_by("id")[:1000]
-    )
-    waiting = [a for a in candidates if a.current_stage_kind == "batch_report"]
+    waiting = selectors.desk_waiting(authorities, "batch_report")
     error = None
     if request.method == "POST":
         try:
@@ -744,15 +698,20 @@ def report(request, pk):
         opinion = request.POST.get("opinion", "")
         try:
             if action == "accept":
-                transitions.report_accept(actor=request.user, report_id=pk, opinion=opinion)
+                transitions.report_accept(
+                    actor=request.user, report_id=pk, opinion=opinion, request=request
+                )
             elif action == "return":
-                transitions.report_return(actor=request.user, report_id=pk, opinion=opinion)
+                transitions.report_return(
+                    actor=request.user, report_id=pk, opinion=opinion, request=request
+                )
             elif action == "return_item":
                 transitions.report_return_item(
                     actor=request.user,
                     report_id=pk,
-                    application_id=int(request.POST.get("application") or 0),
+                    application_id=request.POST.get("application"),
                     opinion=opinion,
+                    request=request,
                 )
             else:
                 raise Http404

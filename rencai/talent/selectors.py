@@ -15,14 +15,14 @@ class Tile:
     closed: str = ""  # why it is greyed out for this person, or ""
 
 
-def classification_program() -> Program | None:
-    for program in _talent_programs():
+def classification_program(programs=None) -> Program | None:
+    for program in programs if programs is not None else talent_programs():
         if program.definition.get("outcome") == "talent_category":
             return program
     return None
 
 
-def _talent_programs():
+def talent_programs() -> list[Program]:
     return list(
         Program.objects.filter(
             active=True,
@@ -43,12 +43,16 @@ def _who(definition) -> str:
     return _("%(l)s及以上可以申请") % {"l": short}
 
 
-def service_tiles(user=None) -> list[Tile]:
+def service_tiles(user=None, programs=None) -> list[Tile]:
     """The services of the talent pack (not the classification itself), each with who
     may apply and, for a signed-in person, why it is closed to them."""
     from rencai.applications.rules import category_gates
 
-    programs = [p for p in _talent_programs() if p.definition.get("outcome") != "talent_category"]
+    programs = [
+        p
+        for p in (programs if programs is not None else talent_programs())
+        if p.definition.get("outcome") != "talent_category"
+    ]
     closed = (
         category_gates(user, programs)
         if user is not None and getattr(user, "is_authenticated", False)

@@ -7,6 +7,7 @@ import datetime
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from rencai.audit.services import audit_record
 from rencai.talent.models import TalentCategory
 
 
@@ -79,7 +80,7 @@ def grant(app, *, today: datetime.date | None = None) -> TalentCategory:
         old.ended_at = timezone.now()
         old.end_reason = _("人才类型变更为%(n)s（%(no)s）") % {"n": level["name"], "no": app.number}
         old.save(update_fields=["state", "ended_at", "end_reason"])
-    return TalentCategory.objects.create(
+    category = TalentCategory.objects.create(
         person_id=app.applicant_id,
         level=level["code"],
         level_name=level["name"],
@@ -89,6 +90,16 @@ def grant(app, *, today: datetime.date | None = None) -> TalentCategory:
         valid_from=today,
         valid_until=_add_years(today, years) - datetime.timedelta(days=1),
     )
+    audit_record(
+        action="talent.grant",
+        obj=category,
+        after={
+            "level": category.level,
+            "application": app.number,
+            "valid_until": category.valid_until.isoformat(),
+        },
+    )
+    return category
 
 
 def cancel_granted_by(app, reason: str) -> TalentCategory | None:
@@ -104,6 +115,7 @@ def cancel_granted_by(app, reason: str) -> TalentCategory | None:
     category.ended_at = timezone.now()
     category.end_reason = reason
     category.save(update_fields=["state", "ended_at", "end_reason"])
+    audit_record(action="talent.cancel", obj=category, after={"reason": reason})
     return category
 
 

@@ -22,10 +22,11 @@ def centre(request):
             Application.objects.filter(
                 applicant=request.user, program=program, deleted_at__isnull=True
             )
-            .exclude(state__in=["approved", "rejected", "cancelled"])
             .order_by("-id")
             .first()
         )
+        if pending is not None and pending.is_settled:
+            pending = None
     open_apps = (
         Application.objects.filter(
             applicant=request.user,

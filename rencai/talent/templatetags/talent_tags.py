@@ -9,9 +9,10 @@ register = template.Library()
 def talent_menu(context):
     """F49: the centre menu lists the services the person's category opens."""
     user = context["user"]
-    tiles = [t for t in selectors.service_tiles(user) if not t.closed]
+    programs = selectors.talent_programs()
+    tiles = [t for t in selectors.service_tiles(user, programs) if not t.closed]
     return {
-        "show": bool(tiles) or selectors.classification_program() is not None,
+        "show": bool(tiles) or selectors.classification_program(programs) is not None,
         "tiles": tiles,
         "menu": context.get("menu"),
         "program": context.get("program"),
