@@ -1,12 +1,13 @@
 """The TALENT manual walked in Chromium (issue 5 acceptance, F27, F28, F46–F49, F51–F53):
-the person is classified F through the employer and the talent office; the apartment
+a new person registers with the picture captcha and an SMS code, is approved by the
+employer, fills the profile and uploads materials, and is classified F through the
+employer and the talent office; the apartment
 tile is open and the A-only one greyed out; a living-subsidy application goes in with
 the social-insurance record missing (容缺), is approved by the city HR bureau (the F
 channel), the record is supplied and the gap cleared; an apartment is applied for and a
 room allocated; then a change of classification is filed while F stays in force. A
 second person misses the 容缺 deadline (clock moved) and loses the category and the
-applications that depend on it. Registration with the picture captcha and the SMS code
-is walked in test_accounts_flow."""
+applications that depend on it."""
 
 import datetime
 import re
@@ -15,17 +16,28 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from rencai.accounts.models import User
 from rencai.applications import transitions as t
 from rencai.applications.models import Application, ApplicationGap
 from rencai.housing.models import Allocation, Community
 from rencai.talent.models import TalentCategory
 from rencai.talent.services import current_category
-from tests.conftest import PASSWORD, prepare_applicant
-from tests.e2e.conftest import check_a11y, log_out, password_login
-from tests.e2e.test_application_flow import accept_next_confirm, review, shot, upload
+from tests.conftest import PASSWORD, make_id, prepare_applicant
+from tests.e2e.conftest import check_a11y, log_out, password_login, request_sms_code
+from tests.e2e.test_application_flow import (
+    accept_next_confirm,
+    fill_profile,
+    review,
+    shot,
+    upload,
+)
 from tests.test_talent import first_contract
 
 pytestmark = pytest.mark.e2e
+
+NEW_ID = make_id("99010219970707002")
+NEW_PHONE = "13900000555"
+NEW_PASSWORD = "Ruoxi#2026"
 
 
 def submit_checked(page):
@@ -39,8 +51,6 @@ def test_talent_walk_classification_gap_apartment_and_change(
     page, url, e2e_city, settings, tmp_path
 ):
     settings.MEDIA_ROOT = tmp_path
-    person = prepare_applicant(e2e_city.applicant)
-    first_contract(person, datetime.date(2023, 3, 1))
     # F54, F50: the portal's service tiles, then policy matching by category and date
     page.goto(url("/"))
     tiles = page.get_by_role("region", name="人才服务中心")
@@ -60,7 +70,40 @@ def test_talent_walk_classification_gap_apartment_and_change(
     expect(page.locator("li.match", has_text="顶尖人才")).to_contain_text("暂不符合")
     check_a11y(page, "/policies/match/ with a category")
     shot(page, "policy-match-talent")
-    password_login(page, url, person.id_number, PASSWORD)
+
+    # F01: a new person registers (picture captcha and SMS code); the employer approves
+    page.get_by_role("link", name="注册").click()
+    page.get_by_role("link", name=re.compile("个人")).first.click()
+    page.get_by_label("证件类型").select_option(label="居民身份证")
+    page.get_by_label("证件号码").fill(NEW_ID)
+    page.get_by_label("姓名").fill("林若溪")
+    page.get_by_label("输入关键词查找单位").fill("星河")
+    expect(page.locator("#id_employer")).to_have_value(str(e2e_city.tech.pk))
+    page.get_by_label("手机号码").fill(NEW_PHONE)
+    page.get_by_label("短信验证码").fill(request_sms_code(page, NEW_PHONE))
+    page.get_by_label("登录密码").fill(NEW_PASSWORD)
+    page.get_by_label("确认密码").fill(NEW_PASSWORD)
+    page.get_by_label("图形验证码").fill("PASSED")
+    page.get_by_label("我已阅读并同意用户须知和个人申请承诺").check()
+    page.get_by_role("button", name="注册", exact=True).click()
+    expect(page.locator(".messages")).to_contain_text("注册成功，已提交所在单位审核")
+    log_out(page)
+    password_login(page, url, e2e_city.tech.credit_code, PASSWORD)
+    page.get_by_role("link", name="审核本单位人员注册").click()
+    page.get_by_role("link", name="审核 林若溪").click()
+    page.get_by_label("审核通过", exact=True).check()
+    page.get_by_role("button", name="提交审核结果").click()
+    expect(page.locator(".messages")).to_contain_text("已保存审核结果")
+    log_out(page)
+    person = User.objects.get(phone=NEW_PHONE)
+    assert person.registration_status == "approved"
+    first_contract(person, datetime.date(2023, 3, 1))
+
+    # the profile and materials, as the manual's 个人资料 and 附件管理 steps
+    password_login(page, url, NEW_ID, NEW_PASSWORD)
+    fill_profile(page)
+    upload(page, "毕业证书", "diploma.pdf")
+    upload(page, "劳动合同", "labour_contract.pdf")
     upload(page, "荣誉资质证明材料", "荣誉证书.pdf")
 
     # F46: 人才中心 → 我要认定 → notice → category, honours (multi-select) → submit
@@ -88,7 +131,7 @@ def test_talent_walk_classification_gap_apartment_and_change(
     assert current_category(person).level == "f"
 
     # F49: the apartment tile is open, the A-only one greyed out with the reason
-    password_login(page, url, person.id_number, PASSWORD)
+    password_login(page, url, NEW_ID, NEW_PASSWORD)
     page.get_by_role("link", name="人才中心").click()
     expect(page.locator(".lead")).to_contain_text("F类：基础人才")
     top = page.locator("article", has_text="顶尖人才“一事一议”支持")
@@ -129,7 +172,7 @@ def test_talent_walk_classification_gap_apartment_and_change(
     assert living.events.filter(organisation__contains="人力资源和社会保障局").exists()
 
     # the person supplies the record; the city HR bureau clears the gap
-    password_login(page, url, person.id_number, PASSWORD)
+    password_login(page, url, NEW_ID, NEW_PASSWORD)
     upload(page, "截至申报当月（或上月）的社保缴纳记录", "社保缴费记录.pdf")
     page.get_by_role("link", name="容缺材料").click()
     expect(page.locator("table")).to_contain_text("待补充")
@@ -146,7 +189,7 @@ def test_talent_walk_classification_gap_apartment_and_change(
     page.get_by_role("button", name="材料不符，退回补充").click()
     expect(page.locator(".messages")).to_contain_text("已退回申请人重新补充")
     log_out(page)
-    password_login(page, url, person.id_number, PASSWORD)
+    password_login(page, url, NEW_ID, NEW_PASSWORD)
     page.get_by_role("link", name="容缺材料").click()
     expect(page.locator("table")).to_contain_text("缴费记录未盖章")
     page.get_by_role("button", name="提交补充").click()
@@ -161,7 +204,7 @@ def test_talent_walk_classification_gap_apartment_and_change(
     assert ApplicationGap.objects.get().state == "cleared"
 
     # F52: the apartment list → a community → 申请入住 → review → a room allocated
-    password_login(page, url, person.id_number, PASSWORD)
+    password_login(page, url, NEW_ID, NEW_PASSWORD)
     page.get_by_role("navigation", name="主导航").get_by_role("link", name="人才安居").click()
     page.goto(url("/housing/apartments/"))
     check_a11y(page, "/housing/apartments/")
@@ -192,7 +235,7 @@ def test_talent_walk_classification_gap_apartment_and_change(
     assert allocation.person == person and allocation.room.community.name == "山水华府·兰花园"
 
     # F48: a change of classification; F stays in force while it is reviewed
-    password_login(page, url, person.id_number, PASSWORD)
+    password_login(page, url, NEW_ID, NEW_PASSWORD)
     page.get_by_role("link", name="人才中心").click()
     page.get_by_role("link", name="变更分类").click()
     page.get_by_role("link", name="我已阅读，开始填写").click()
