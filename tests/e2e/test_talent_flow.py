@@ -253,6 +253,16 @@ def test_talent_walk_classification_gap_apartment_and_change(
     expect(page.locator(".lead")).to_contain_text("F类：基础人才")
     expect(page.locator(".message.info")).to_contain_text("变更审核通过前，原人才类型继续有效")
     assert current_category(person).level == "f"
+    log_out(page)
+    review(page, url, e2e_city.tech.credit_code, "审核通过")
+    review(page, url, "talent_reviewer", "审核通过", "符合E类高层次人才条件")
+    password_login(page, url, NEW_ID, NEW_PASSWORD)
+    page.get_by_role("link", name="人才中心").click()
+    expect(page.locator(".lead")).to_contain_text("E类：高层次人才")
+    expect(page.get_by_role("region", name="认定记录")).to_contain_text("已变更")
+    menu = page.get_by_role("navigation", name="用户中心菜单")
+    expect(menu).to_contain_text("英才卡")  # E opens the talent card
+    assert current_category(person).level == "e"
 
 
 def test_a_missed_gap_deadline_loses_the_category_and_dependent_applications(
