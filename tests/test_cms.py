@@ -20,7 +20,16 @@ K = Article.Kind
 
 @pytest.fixture
 def media(settings, tmp_path):
+    # The default storage names its own location (rencai.settings), so MEDIA_ROOT alone
+    # would leave the files under var/media: point the storage itself at tmp.
     settings.MEDIA_ROOT = tmp_path / "media"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(settings.MEDIA_ROOT)},
+        },
+    }
     return settings.MEDIA_ROOT
 
 
@@ -327,3 +336,95 @@ def test_demo_content_loads_twice_without_duplicates_and_its_files_pass_the_chec
     with sheet.file.open("rb") as handle:
         book = load_workbook(io.BytesIO(handle.read()))
     assert book.active["B1"].value == "姓名"
+
+
+# --- list pages: the query count does not grow with the rows ---------------------------
+
+
+def _grow(kind, n):
+    now = timezone.now()
+    if kind == "download":
+        for i in range(Download.objects.count(), n):
+            _stored_download(title=f"资料{i:02d}", name=f"资料{i:02d}.pdf", data=b"%PDF-1.4 x")
+        return
+    for i in range(Article.objects.filter(kind=kind).count(), n):
+        article(
+            kind,
+            title=f"文章{i:02d}",
+            published_at=now - datetime.timedelta(minutes=i + 1),
+            pinned=i % 4 == 0,
+            deadline=timezone.localdate() - datetime.timedelta(days=i % 2),
+        )
+
+
+@pytest.mark.parametrize(
+    ("url", "kind"),
+    [
+        ("/policies/", K.POLICY_GUIDE),
+        ("/announcements/", K.ANNOUNCEMENT),
+        ("/recruitment/", K.RECRUITMENT),
+        ("/downloads/", "download"),
+    ],
+)
+def test_list_pages_take_the_same_queries_for_3_or_15_rows(
+    client, db, media, url, kind, django_assert_max_num_queries
+):
+    counts = []
+    for n in (3, 15):
+        _grow(kind, n)
+        client.get(url)
+        with django_assert_max_num_queries(6) as captured:
+            page = page_text(client, url)
+        counts.append(len(captured))
+        assert f"共 {n} 条" in page
+    assert counts[0] == counts[1], counts
+
+
+# --- bad input: a clear page, never a 500 ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "q", ["\x00", "人才\x00分类", "\x1b[31m", "人" * 500, "%", "_", "' OR 1=1 --"]
+)
+def test_any_search_text_gives_a_page(client, db, q):
+    article(title="人才分类认定办法")
+    response = client.get("/policies/", {"q": q})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "\x00" not in page
+    if q == "人才\x00分类":  # the NUL is dropped, the words still match
+        assert "人才分类认定办法" in page
+    elif q == "人" * 500:
+        assert 'value="' + "人" * 100 + '"' in page
+
+
+def test_search_text_keeps_printable_words_only():
+    from rencai.cms.views import search_text
+
+    assert search_text("  生活\x00补贴\t申领\n ") == "生活补贴 申领"
+    assert search_text(None) == ""
+    assert len(search_text("长" * 300)) == 100
+
+
+@pytest.mark.parametrize("junk", ["abc", "²", "0", "-1", "99999999999999999999", "\x00"])
+def test_junk_page_numbers_show_a_page(client, db, media, junk):
+    article(K.RECRUITMENT, title="招聘")
+    for url in ("/policies/", "/recruitment/", "/downloads/", "/announcements/"):
+        assert client.get(url, {"page": junk}).status_code == 200, (url, junk)
+    assert client.get("/recruitment/99999999999999999999/").status_code == 404
+    assert client.get("/downloads/99999999999999999999/file/").status_code == 404
+
+
+def test_a_bulk_delete_in_the_admin_is_audited_row_by_row(client, city, media):
+    first, second = article(title="甲"), article(title="乙")
+    client.force_login(city.admin)
+    response = client.post(
+        "/admin/cms/article/",
+        {"action": "delete_selected", "_selected_action": [first.pk, second.pk], "post": "yes"},
+    )
+    assert response.status_code == 302
+    assert not Article.objects.filter(pk__in=[first.pk, second.pk]).exists()
+    rows = AuditEntry.objects.filter(action="admin.delete", object_type="cms.article")
+    assert sorted(rows.values_list("object_id", flat=True)) == sorted(
+        [str(first.pk), str(second.pk)]
+    )

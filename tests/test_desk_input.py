@@ -91,3 +91,19 @@ def test_a_garbled_report_item_is_not_found(city, two_to_report, county_org, cli
     )
     assert response.status_code == 404
     assert BatchReport.objects.get().item_count == 2
+
+
+@pytest.mark.parametrize("raw", ["²", "１２", "9" * 20, "-1"])
+def test_odd_digits_in_filters_and_message_ids_are_ignored_not_a_server_error(city, client, raw):
+    """``"²".isdigit()`` is true but ``int("²")`` fails; 20 digits overflow the database."""
+    from rencai.notifications.models import Message
+    from rencai.notifications.services import notify
+
+    client.force_login(city.district_reviewer)
+    assert client.get(reverse("review:applications"), {"district": raw}).status_code == 200
+    assert client.get(reverse("review:statistics"), {"year": raw}).status_code == 200
+    notify(user=city.applicant, title="测试", body="一条消息", link="/")
+    client.force_login(city.applicant)
+    response = client.post(reverse("applications:inbox_read"), {"pk": raw})
+    assert response.status_code == 302
+    assert Message.objects.filter(user=city.applicant, read_at__isnull=True).exists()

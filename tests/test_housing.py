@@ -615,3 +615,209 @@ def test_the_admin_uploads_a_checked_floor_plan_and_refuses_a_fake_one(client, c
     assert picture.size == len(png) and picture.original_name == "平面图.png"
     assert picture.file.name.startswith("housing/") and "平面图" not in picture.file.name
     assert client.get(f"/housing/pictures/{picture.pk}/").status_code == 200
+
+
+# --- list pages: the query count does not grow with the rows ---------------------------
+
+
+def _count_queries(client, url, django_assert_max_num_queries, bound) -> int:
+    client.get(url)  # warm-up: the session and the city's settings are read once
+    with django_assert_max_num_queries(bound) as captured:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    return len(captured)
+
+
+def _grow_stations(city, n):
+    for i in range(Station.objects.count(), n):
+        station = _station(city, order=i + 1)
+        HousingPicture.objects.create(station=station, file=f"housing/s{i}.png", caption=f"图{i}")
+
+
+def _grow_communities(city, n):
+    for i in range(Community.objects.count(), n):
+        community = Community.objects.create(
+            name=f"小区{i:02d}", district=city.dongcheng, address="测试路", order=i + 1
+        )
+        HousingPicture.objects.create(community=community, file=f"housing/c{i}.png")
+
+
+@pytest.mark.parametrize(
+    ("url", "grow"),
+    [("/housing/stations/", _grow_stations), ("/housing/apartments/", _grow_communities)],
+)
+def test_public_list_pages_take_the_same_queries_for_3_or_15_rows(
+    client, city, url, grow, django_assert_max_num_queries
+):
+    without_demo_housing()
+    counts = []
+    for n in (3, 15):
+        grow(city, n)
+        counts.append(_count_queries(client, url, django_assert_max_num_queries, 7))
+    assert counts[0] == counts[1], counts
+    assert "第 1 / 2 页" in client.get(url).content.decode()  # 15 rows: ten per page
+
+
+def test_the_staff_desks_take_the_same_queries_for_3_or_15_rows(
+    client, city, housing, django_assert_max_num_queries
+):
+    officer, apartment = housing["officer"], housing["apartment"]
+    community = small_community(
+        city.xicheng, rooms=[(f"{b}号楼", f"{r}号房") for b in (1, 2, 3) for r in range(1, 16)]
+    )
+    rooms = list(services.free_rooms(community))
+    station = _station(city)
+    client.force_login(officer)
+    counts = {"allocations": [], "bookings": []}
+    made = 0
+    for n in (3, 15):
+        for i in range(made, n):
+            # one waiting, one housed, and one station booking each (every other checked in)
+            application(apartment, person(100 + i), community=str(community.pk))
+            housed = application(apartment, person(200 + i), community=str(community.pk))
+            services.allocate_room(actor=officer, application=housed, room_id=rooms[i].pk)
+            booking = services.booking_for_approved(
+                application(
+                    housing["station_program"],
+                    person(300 + i),
+                    station=str(station.pk),
+                    date_from="2026-03-01",
+                    date_to="2026-03-02",
+                )
+            )
+            if i % 2:
+                services.booking_check_in(actor=officer, booking_id=booking.pk)
+        made = n
+        for desk in counts:
+            url = f"/staff/housing/{desk}/"
+            counts[desk].append(_count_queries(client, url, django_assert_max_num_queries, 18))
+    assert counts["allocations"][0] == counts["allocations"][1], counts
+    assert counts["bookings"][0] == counts["bookings"][1], counts
+    page = client.get("/staff/housing/bookings/").content.decode()
+    assert page.count('value="check_in"') == 8 and page.count('value="check_out"') == 7
+
+
+@pytest.mark.parametrize("model", ["allocation", "stationbooking", "room", "station"])
+def test_the_housing_admin_lists_take_the_same_queries_for_3_or_15_rows(
+    client, city, housing, model, django_assert_max_num_queries
+):
+    officer = housing["officer"]
+    community = small_community(city.xicheng, rooms=[("9号楼", f"{r}号房") for r in range(1, 16)])
+    rooms = list(services.free_rooms(community))
+    client.force_login(city.admin)
+    counts = []
+    for n in (3, 15):
+        for i in range(Allocation.objects.count(), n):
+            app = application(housing["apartment"], person(400 + i))
+            services.allocate_room(actor=officer, application=app, room_id=rooms[i].pk)
+            services.booking_for_approved(
+                application(
+                    housing["station_program"],
+                    person(500 + i),
+                    station=str(_station(city).pk),
+                    date_from="2026-03-01",
+                    date_to="2026-03-02",
+                )
+            )
+        url = f"/admin/housing/{model}/"
+        counts.append(_count_queries(client, url, django_assert_max_num_queries, 15))
+    assert counts[0] == counts[1], counts
+
+
+# --- bad input: a clear message or a 404, never a 500 ----------------------------------
+
+
+@pytest.mark.parametrize("raw", ["²", "１", "-1", "0", "99999999999999999999", "1 OR 1=1", None, 7])
+def test_parse_id_takes_ascii_digits_only(raw):
+    expected = 7 if raw == 7 else None
+    assert services.parse_id(raw) == expected
+
+
+def test_junk_in_the_public_query_strings_shows_the_whole_list(client, city):
+    for junk in ("²", "99999999999999999999", "abc", "\x00"):
+        response = client.get("/housing/apartments/", {"district": junk, "page": junk})
+        assert response.status_code == 200, junk
+        assert "山水华府·兰花园" in response.content.decode()
+    assert client.get("/housing/stations/", {"page": "²"}).status_code == 200
+    assert client.get("/housing/stations/99999999999999999999/").status_code == 404
+    assert client.get("/housing/pictures/99999999999999999999/").status_code == 404
+
+
+def test_junk_on_the_allocation_desk_is_refused_with_a_message(client, city, housing):
+    officer, community, rooms = housing["officer"], housing["community"], housing["rooms"]
+    app = application(housing["apartment"], person(1), community="²")  # junk in the data
+    other = application(housing["apartment"], person(2), community=str(community.pk))
+    services.allocate_room(actor=officer, application=other, room_id=rooms[0].pk)
+    client.force_login(officer)
+    assert services.place_name("community", "²") == "²"
+    page = client.get("/staff/housing/allocations/").content.decode()
+    assert app.number in page and "选择小区和房间" in page
+
+    url = f"/staff/housing/allocations/applications/{app.pk}/"
+    for params in (
+        {"community": "²"},
+        {"community": "99999999999999999999"},
+        {"community": community.pk, "room": "²"},
+        {"community": community.pk, "room": "99999999999999999999"},
+    ):
+        assert client.get(url, params).status_code == 200, params
+    page = client.get(url, {"community": community.pk, "room": rooms[0].pk}).content.decode()
+    assert ROOM_TAKEN in page and "确认分配" not in page  # taken meanwhile: no confirmation
+    for junk in ("", "²", "abc", "99999999999999999999"):
+        response = client.post(url, {"room": junk}, follow=True)
+        assert "请选择房间。" in response.content.decode(), junk
+    response = client.post(url, {"room": rooms[0].pk}, follow=True)
+    assert ROOM_TAKEN in response.content.decode()
+    assert not Allocation.objects.filter(application=app).exists()
+    assert client.get("/staff/housing/allocations/applications/999999/").status_code == 404
+
+
+def test_an_overlong_or_nul_reason_on_the_desk_gives_a_message_not_an_error(client, city, housing):
+    officer = housing["officer"]
+    app = application(housing["apartment"], person(1))
+    allocation = services.allocate_room(
+        actor=officer, application=app, room_id=housing["rooms"][0].pk
+    )
+    client.force_login(officer)
+    url = f"/staff/housing/allocations/{allocation.pk}/end/"
+    response = client.post(url, {"reason": "长" * 201}, follow=True)
+    assert "原因最多 200 个字。" in response.content.decode()
+    allocation.refresh_from_db()
+    assert allocation.ended_at is None
+    assert client.post(url, {"reason": "\x00"}, follow=True).status_code == 200
+    allocation.refresh_from_db()
+    assert allocation.ended_at is None
+    client.post(url, {"reason": "合同\x00到期"})
+    allocation.refresh_from_db()
+    assert allocation.end_reason == "合同到期" and allocation.ended_at is not None
+    assert client.post("/staff/housing/allocations/999999/end/", {"reason": "x"}).status_code == 404
+
+
+def test_the_booking_desk_refuses_unknown_actions_and_junk_filters(client, city, housing):
+    officer = housing["officer"]
+    booking = services.booking_for_approved(
+        application(
+            housing["station_program"],
+            person(1),
+            station=str(_station(city).pk),
+            date_from="2026-03-01",
+            date_to="2026-03-02",
+        )
+    )
+    with pytest.raises(ServiceError, match="未知的操作") as exc:
+        services.booking_step(actor=officer, booking_id=booking.pk, action="explode")
+    assert exc.value.code == "unknown_action"
+    assert services.booking_actions(booking) == ["check_in", "cancel"]
+    client.force_login(officer)
+    for junk in ("²", "\x00", "x" * 500):
+        response = client.get("/staff/housing/bookings/", {"state": junk, "page": junk})
+        assert response.status_code == 200 and "住户01" in response.content.decode()
+    response = client.post(
+        f"/staff/housing/bookings/{booking.pk}/", {"action": "check_in", "state": "x" * 500}
+    )
+    assert response.status_code == 302
+    assert client.post("/staff/housing/bookings/999999/", {"action": "check_in"}).status_code == 404
+    booking.refresh_from_db()
+    assert booking.state == "checked_in" and services.booking_actions(booking) == ["check_out"]
+    rows = AuditEntry.objects.filter(action="housing.booking_check_in", object_id=str(booking.pk))
+    assert rows.get().actor == officer

@@ -162,3 +162,48 @@ def test_outsider_cannot_open_the_exception_list(client, city):
     client.force_login(city.district_reviewer)
     response = client.get("/admin/integrity/exceptionentry/")
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+# --- who may write, and bad input ------------------------------------------------------
+
+
+def test_only_an_administrator_may_add_or_lift(city):
+    entry = add(city)
+    before = AuditEntry.objects.count()
+    for outsider in (city.district_reviewer, city.applicant, None):
+        with pytest.raises(ServiceError, match="没有管理异常名单的权限") as caught:
+            entry_add(actor=outsider, person=city.employer_admin, reason="虚假申报")
+        assert caught.value.code == "forbidden"
+        with pytest.raises(ServiceError, match="没有管理异常名单的权限"):
+            entry_lift(actor=outsider, entry_id=entry.pk, reason="撤销")
+    entry.refresh_from_db()
+    assert entry.lifted_at is None and ExceptionEntry.objects.count() == 1
+    assert AuditEntry.objects.count() == before
+
+
+def test_a_start_too_late_for_a_year_is_refused_not_an_error(client, city):
+    with pytest.raises(ServiceError, match="开始日期超出了可以记录的范围") as caught:
+        add(city, starts_on=datetime.date(9999, 12, 1))
+    assert caught.value.field == "starts_on"
+    client.force_login(city.admin)
+    before = AuditEntry.objects.count()
+    response = _admin_add(client, city.applicant, starts_on="9999-12-01")
+    assert response.status_code == 200
+    assert "开始日期超出了可以记录的范围" in response.content.decode()
+    response = _admin_add(client, city.applicant, starts_on="2025-02-30")
+    assert response.status_code == 200 and "id_starts_on_error" in response.content.decode()
+    assert ExceptionEntry.objects.count() == 0 and AuditEntry.objects.count() == before
+
+
+def test_a_nul_in_a_reason_is_dropped(city):
+    entry = add(city, reason="伪造\x00材料")
+    assert entry.reason == "伪造材料"
+    with pytest.raises(ServiceError, match="请填写原因"):
+        entry_lift(actor=city.admin, entry_id=entry.pk, reason="\x00")
+    lifted = entry_lift(actor=city.admin, entry_id=entry.pk, reason="复核\x00撤销")
+    assert lifted.lift_reason == "复核撤销"
+
+
+def test_lifting_an_unknown_entry_is_a_clear_refusal(city):
+    with pytest.raises(ServiceError, match="未找到该记录"):
+        entry_lift(actor=city.admin, entry_id=999999, reason="撤销")

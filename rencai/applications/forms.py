@@ -8,6 +8,7 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from rencai.params import parse_id
 from rencai.programs import months as m
 
 
@@ -250,8 +251,8 @@ def initial_from_query(definition: dict, query) -> dict:
     that place chosen."""
     initial = initial_from(definition, {})
     for spec in definition["fields"]:
-        if spec["type"] in ("station", "community") and (query.get(spec["type"]) or "").isdigit():
-            initial[spec["code"]] = query[spec["type"]]
+        if spec["type"] in ("station", "community") and parse_id(query.get(spec["type"])):
+            initial[spec["code"]] = str(parse_id(query[spec["type"]]))
     return initial
 
 

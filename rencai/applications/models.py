@@ -358,6 +358,13 @@ class PublicNotice(models.Model):
     def __str__(self):
         return self.title
 
+    @property
+    def is_open(self) -> bool:
+        """In its period and not closed: objections are accepted (F41)."""
+        from django.utils import timezone
+
+        return self.closed_at is None and timezone.now() < self.ends_at
+
 
 class NoticeEntry(models.Model):
     class Status(models.TextChoices):

@@ -20,6 +20,7 @@ from rencai.applications.models import Application
 from rencai.errors import ServiceError
 from rencai.notifications.models import Message
 from rencai.notifications.services import message_mark_read
+from rencai.params import parse_id
 from rencai.programs.models import Program
 
 S = Application.State
@@ -360,7 +361,8 @@ def inbox(request):
 @require_POST
 def inbox_read(request):
     pk = request.POST.get("pk")
-    message_mark_read(user=request.user, pk=int(pk) if pk and pk.isdigit() else None)
+    if not pk or parse_id(pk):  # a garbled id marks nothing (not everything) as read
+        message_mark_read(user=request.user, pk=parse_id(pk) if pk else None)
     nxt = request.POST.get("next") or ""
     if nxt.startswith("/") and not nxt.startswith("//"):
         return redirect(nxt)

@@ -1,3 +1,5 @@
+from django.db import transaction
+
 from rencai.audit.services import audit_record
 
 
@@ -43,8 +45,10 @@ class AuditedAdminMixin:
         )
 
     def delete_queryset(self, request, queryset):
-        for obj in queryset:
-            self.delete_model(request, obj)
+        # "Delete selected": every row with its audit row, all or nothing.
+        with transaction.atomic():
+            for obj in queryset:
+                self.delete_model(request, obj)
 
     def save_formset(self, request, form, formset, change):
         super().save_formset(request, form, formset, change)

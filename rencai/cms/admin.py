@@ -13,8 +13,12 @@ from rencai.cms.models import Article, Download
 from rencai.errors import ServiceError
 
 
+class _ContentAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    """Audited (AuditedAdminMixin also makes a bulk delete one transaction)."""
+
+
 @admin.register(Article)
-class ArticleAdmin(AuditedAdminMixin, admin.ModelAdmin):
+class ArticleAdmin(_ContentAdmin):
     list_display = ["title", "kind", "published", "pinned", "published_at", "source", "deadline"]
     list_filter = ["kind", "published", "pinned"]
     search_fields = ["title", "summary", "body", "source", "employer_name"]
@@ -56,7 +60,7 @@ class DownloadAdminForm(forms.ModelForm):
 
 
 @admin.register(Download)
-class DownloadAdmin(AuditedAdminMixin, admin.ModelAdmin):
+class DownloadAdmin(_ContentAdmin):
     form = DownloadAdminForm
     list_display = ["title", "original_name", "size_text", "published", "published_at"]
     list_filter = ["published"]

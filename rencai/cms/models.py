@@ -14,7 +14,22 @@ class PublishedQuerySet(models.QuerySet):
         return self.filter(published=True, published_at__lte=now or timezone.now())
 
 
-class Article(models.Model):
+class PublishedContent(models.Model):
+    """What articles and downloads share: the publication switch and date that
+    ``visible()`` reads, and when the row was made and last changed."""
+
+    published = models.BooleanField(_("已发布"), default=False)
+    published_at = models.DateTimeField(_("发布时间"), default=timezone.now)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("修改时间"), auto_now=True)
+
+    objects = PublishedQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+
+class Article(PublishedContent):
     class Kind(models.TextChoices):
         POLICY_GUIDE = "policy_guide", _("政策指南")
         ANNOUNCEMENT = "announcement", _("公示公告")
@@ -32,17 +47,12 @@ class Article(models.Model):
     published_at = models.DateTimeField(
         _("发布时间"), default=timezone.now, help_text=_("晚于现在的，到时才对外显示。")
     )
-    published = models.BooleanField(_("已发布"), default=False)
     pinned = models.BooleanField(_("置顶"), default=False)
     # 招聘信息 only
     employer_name = models.CharField(_("招聘单位"), max_length=200, blank=True)
     positions = models.TextField(_("招聘岗位"), blank=True, help_text=_("一行一个岗位。"))
     contact = models.CharField(_("联系方式"), max_length=200, blank=True)
     deadline = models.DateField(_("报名截止日期"), null=True, blank=True)
-    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("修改时间"), auto_now=True)
-
-    objects = PublishedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("文章")
@@ -71,19 +81,13 @@ def download_path(instance, filename) -> str:
     return f"downloads/{uuid.uuid4().hex}.{ext}"
 
 
-class Download(models.Model):
+class Download(PublishedContent):
     title = models.CharField(_("标题"), max_length=200)
     description = models.TextField(_("说明"), blank=True)
     file = models.FileField(_("文件"), upload_to=download_path, max_length=255)
     original_name = models.CharField(_("原文件名"), max_length=255, editable=False)
     size = models.PositiveBigIntegerField(_("大小（字节）"), default=0, editable=False)
     content_type = models.CharField(_("文件类型"), max_length=100, editable=False)
-    published = models.BooleanField(_("已发布"), default=False)
-    published_at = models.DateTimeField(_("发布时间"), default=timezone.now)
-    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("修改时间"), auto_now=True)
-
-    objects = PublishedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("资料下载")

@@ -1,18 +1,19 @@
 """Public pages of the portal's content (F54). Anyone may read them; what is not
 published (or dated in the future) is "not found" for everyone."""
 
-from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import FileResponse, Http404
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
+from rencai.cms.access import article_for_public, download_for_public
 from rencai.cms.models import Article, Download
+from rencai.files import stored_file_response
 
 K = Article.Kind
 PAGE_SIZE = 20
+MAX_QUERY_LENGTH = 100
 
 # kind -> (list URL name, detail URL name)
 URL_NAMES = {
@@ -22,17 +23,17 @@ URL_NAMES = {
 }
 
 
-def article_for_public(kind: str, pk: int) -> Article:
-    """The one access helper: a visible article of this kind, else 404."""
-    return get_object_or_404(Article.objects.visible().filter(kind=kind), pk=pk)
-
-
-def download_for_public(pk: int) -> Download:
-    return get_object_or_404(Download.objects.visible(), pk=pk)
+def search_text(raw) -> str:
+    """The search box's words: control characters dropped (PostgreSQL refuses a NUL in a
+    query), tabs and line breaks as spaces, trimmed, at most ``MAX_QUERY_LENGTH``."""
+    text = "".join(
+        ch if ch.isprintable() else (" " if ch.isspace() else "") for ch in str(raw or "")
+    )
+    return text.strip()[:MAX_QUERY_LENGTH].strip()
 
 
 def _article_list(request, kind: str):
-    q = request.GET.get("q", "").strip()[:100]
+    q = search_text(request.GET.get("q"))
     qs = Article.objects.visible().filter(kind=kind)
     if q:
         qs = qs.filter(Q(title__icontains=q) | Q(summary__icontains=q))
@@ -51,7 +52,6 @@ def _article_list(request, kind: str):
         from rencai.applications.models import PublicNotice
 
         ctx["notices"] = PublicNotice.objects.order_by("closed_at", "-starts_at")[:5]
-        ctx["now"] = timezone.now()
     return render(request, "cms/article_list.html", ctx)
 
 
@@ -110,12 +110,10 @@ def download_file(request, pk):
     """The file as an attachment under its original name (RFC 5987 for Chinese names),
     with the content type stored when it was checked."""
     item = download_for_public(pk)
-    try:
-        handle = default_storage.open(item.file.name, "rb")
-    except FileNotFoundError:
-        raise Http404 from None
-    response = FileResponse(
-        handle, content_type=item.content_type, as_attachment=True, filename=item.original_name
+    return stored_file_response(
+        item.file.name,
+        content_type=item.content_type,
+        filename=item.original_name,
+        as_attachment=True,
+        cache="public, max-age=300",
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response

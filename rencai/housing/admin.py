@@ -23,6 +23,12 @@ from rencai.housing.models import (
 HTTPS_URLS = {models.URLField: {"assume_scheme": "https"}}
 
 
+class _CatalogueAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    """Audited (AuditedAdminMixin also makes a bulk delete one transaction)."""
+
+    formfield_overrides = HTTPS_URLS
+
+
 class _PictureInline(admin.TabularInline):
     model = HousingPicture
     form = PictureAdminForm
@@ -49,8 +55,7 @@ class StationRoomTypeInline(admin.TabularInline):
 
 
 @admin.register(Station)
-class StationAdmin(AuditedAdminMixin, admin.ModelAdmin):
-    formfield_overrides = HTTPS_URLS
+class StationAdmin(_CatalogueAdmin):
     list_display = ["name", "district", "address", "phone", "active", "order"]
     list_filter = ["active", "district"]
     list_editable = ["active", "order"]
@@ -79,8 +84,7 @@ class RoomInline(admin.TabularInline):
 
 
 @admin.register(Community)
-class CommunityAdmin(AuditedAdminMixin, admin.ModelAdmin):
-    formfield_overrides = HTTPS_URLS
+class CommunityAdmin(_CatalogueAdmin):
     list_display = ["name", "district", "address", "active", "order"]
     list_filter = ["active", "district"]
     list_editable = ["active", "order"]
@@ -89,20 +93,27 @@ class CommunityAdmin(AuditedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(UnitType)
-class UnitTypeAdmin(AuditedAdminMixin, admin.ModelAdmin):
-    formfield_overrides = HTTPS_URLS
+class UnitTypeAdmin(_CatalogueAdmin):
     list_display = ["name", "community", "area", "layout"]
     list_filter = ["community"]
     search_fields = ["name", "community__name"]
     inlines = [UnitTypePictureInline]
 
 
+class UnitTypeFilter(admin.RelatedFieldListFilter):
+    """A unit type is shown as "community · name": read them with their communities in
+    one query, not one query per unit type."""
+
+    def field_choices(self, field, request, model_admin):
+        return [(u.pk, str(u)) for u in UnitType.objects.select_related("community")]
+
+
 @admin.register(Room)
-class RoomAdmin(AuditedAdminMixin, admin.ModelAdmin):
+class RoomAdmin(_CatalogueAdmin):
     list_display = ["community", "building", "number", "unit_type"]
-    list_filter = ["community", "unit_type"]
+    list_filter = ["community", ("unit_type", UnitTypeFilter)]
     search_fields = ["community__name", "building", "number"]
-    list_select_related = ["community", "unit_type"]
+    list_select_related = ["community", "unit_type__community"]
 
 
 class _ReadOnlyAdmin(admin.ModelAdmin):

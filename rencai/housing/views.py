@@ -2,16 +2,13 @@
 communities (人才公寓), the pictures, and the talent office's allocation and booking desks."""
 
 import functools
-from collections import defaultdict
-from itertools import groupby
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
-from django.db.models import Exists, OuterRef, Prefetch
-from django.http import FileResponse, Http404
+from django.db.models import Prefetch
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -19,10 +16,12 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from rencai.errors import ServiceError
+from rencai.files import stored_file_response
 from rencai.housing import access, services
-from rencai.housing.models import Community, HousingPicture, Room, Station, StationBooking
+from rencai.housing.models import Community, HousingPicture, Station, StationBooking
 from rencai.housing.pictures import PICTURE_EXTENSIONS
 from rencai.orgs.models import Region
+from rencai.params import parse_id
 from rencai.profiles.materials import CONTENT_TYPES
 
 PUBLIC_PAGE_SIZE = 10
@@ -32,10 +31,6 @@ PICTURE_TYPES = {CONTENT_TYPES[ext] for ext in PICTURE_EXTENSIONS}
 
 def _ordered_pictures():
     return Prefetch("pictures", queryset=HousingPicture.objects.order_by("order", "id"))
-
-
-def _sorted_rooms(rooms):
-    return sorted(rooms, key=lambda r: r.sort_key())
 
 
 # --- public: stations (F51) --------------------------------------------------------------
@@ -70,11 +65,10 @@ def station_detail(request, pk):
 def community_list(request):
     communities = Community.objects.filter(active=True)
     districts = Region.objects.filter(pk__in=communities.values("district_id")).order_by("code")
-    district = request.GET.get("district", "")
-    if district.isdigit():
-        communities = communities.filter(district_id=int(district))
-    else:
-        district = ""
+    district_id = parse_id(request.GET.get("district"))
+    district = str(district_id) if district_id else ""
+    if district_id:
+        communities = communities.filter(district_id=district_id)
     communities = communities.select_related("district").prefetch_related(_ordered_pictures())
     page = Paginator(communities, PUBLIC_PAGE_SIZE).get_page(request.GET.get("page"))
     ctx = {
@@ -89,29 +83,7 @@ def community_list(request):
 @require_GET
 def community_detail(request, pk):
     community = access.community_public(pk)
-    rooms = Room.objects.filter(community=community).annotate(
-        occupied=Exists(services.active_allocations().filter(room=OuterRef("pk")))
-    )
-    by_type = defaultdict(list)
-    for room in rooms:
-        by_type[room.unit_type_id].append(room)
-    units = []
-    for unit_type in community.unit_types.prefetch_related(_ordered_pictures()):
-        unit_rooms = _sorted_rooms(by_type[unit_type.pk])
-        pictures = list(unit_type.pictures.all())
-        units.append(
-            {
-                "type": unit_type,
-                "buildings": [
-                    (building, list(group))
-                    for building, group in groupby(unit_rooms, key=lambda r: r.building)
-                ],
-                "total": len(unit_rooms),
-                "free": sum(1 for r in unit_rooms if not r.occupied),
-                "photos": [p for p in pictures if p.kind == HousingPicture.Kind.PHOTO],
-                "floor_plans": [p for p in pictures if p.kind == HousingPicture.Kind.FLOOR_PLAN],
-            }
-        )
+    units = services.community_units(community)
     ctx = {
         "community": community,
         "pictures": community.pictures.order_by("order", "id"),
@@ -126,15 +98,13 @@ def community_detail(request, pk):
 def picture(request, pk):
     """A picture of an active station or community, as the type checked at upload."""
     item = access.picture_public(pk)
-    try:
-        handle = default_storage.open(item.file.name, "rb")
-    except FileNotFoundError:
-        raise Http404 from None
     content_type = item.content_type if item.content_type in PICTURE_TYPES else None
-    response = FileResponse(handle, content_type=content_type or "application/octet-stream")
-    response["X-Content-Type-Options"] = "nosniff"
+    response = stored_file_response(
+        item.file.name,
+        content_type=content_type or "application/octet-stream",
+        cache="public, max-age=3600",
+    )
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response["Cache-Control"] = "public, max-age=3600"
     return response
 
 
@@ -153,16 +123,6 @@ def housing_staff_view(view):
     return wrapper
 
 
-def _free_rooms_by_community(community_ids) -> dict[int, list[Room]]:
-    rooms = Room.objects.filter(community_id__in=community_ids, community__active=True).filter(
-        ~Exists(services.active_allocations().filter(room=OuterRef("pk")))
-    )
-    grouped = defaultdict(list)
-    for room in rooms.select_related("unit_type"):
-        grouped[room.community_id].append(room)
-    return {cid: _sorted_rooms(items) for cid, items in grouped.items()}
-
-
 @require_GET
 @housing_staff_view
 def allocations(request):
@@ -170,19 +130,7 @@ def allocations(request):
     waiting = Paginator(services.waiting_for_room(), STAFF_PAGE_SIZE).get_page(
         request.GET.get("page")
     )
-    asked = {services.requested_community_id(app) for app in waiting.object_list} - {None}
-    communities = Community.objects.filter(pk__in=asked, active=True).in_bulk()
-    free = _free_rooms_by_community(list(communities))
-    rows = []
-    for app in waiting.object_list:
-        community = communities.get(services.requested_community_id(app))
-        rows.append(
-            {
-                "application": app,
-                "community": community,
-                "rooms": free.get(community.pk, []) if community else [],
-            }
-        )
+    rows = services.waiting_rows(waiting.object_list)
     active = Paginator(
         services.active_allocations()
         .select_related("room__community", "room__unit_type", "person", "application")
@@ -214,28 +162,20 @@ def allocate(request, pk):
             % {"room": allocation.room, "name": application.applicant.display_name},
         )
         return redirect("housing_staff:allocations")
-    asked = services.requested_community_id(application)
-    chosen = request.GET.get("community", "")
-    community_id = int(chosen) if chosen.isdigit() else asked
-    community = Community.objects.filter(pk=community_id, active=True).first()
-    room = None
-    room_raw = request.GET.get("room", "")
-    if community is not None and room_raw.isdigit():
-        room = (
-            services.free_rooms(community)
-            .select_related("community")
-            .filter(pk=int(room_raw))
-            .first()
-        )
-        if room is None:
-            messages.error(request, _("该房间已分配给他人，请选择其他房间。"))
+    choice = services.allocation_choice(
+        application,
+        community=request.GET.get("community", ""),
+        room=request.GET.get("room", ""),
+    )
+    if choice.error:
+        messages.error(request, choice.error)
     ctx = {
         "application": application,
-        "asked": Community.objects.filter(pk=asked).first() if asked else None,
-        "community": community,
+        "asked": choice.asked,
+        "community": choice.community,
         "communities": Community.objects.filter(active=True).select_related("district"),
-        "rooms": _sorted_rooms(services.free_rooms(community)) if community else [],
-        "room": room,
+        "rooms": choice.rooms,
+        "room": choice.room,
     }
     return render(request, "housing/staff_allocate.html", ctx)
 
@@ -258,23 +198,13 @@ def allocation_end(request, pk):
     return redirect("housing_staff:allocations")
 
 
-BOOKING_FILTERS = {"open": (StationBooking.State.BOOKED, StationBooking.State.CHECKED_IN)}
-
-
 @require_GET
 @housing_staff_view
 def bookings(request):
-    state = request.GET.get("state", "open")
-    qs = StationBooking.objects.select_related("station", "person", "application")
-    if state in BOOKING_FILTERS:
-        qs = qs.filter(state__in=BOOKING_FILTERS[state])
-    elif state in StationBooking.State.values:
-        qs = qs.filter(state=state)
-    else:
-        state = "all"
-    page = Paginator(qs.order_by("date_from", "id"), STAFF_PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    qs, state = services.bookings_in(request.GET.get("state", "open"))
+    page = Paginator(qs, STAFF_PAGE_SIZE).get_page(request.GET.get("page"))
+    for booking in page.object_list:
+        booking.actions = services.booking_actions(booking)
     ctx = {
         "page": page,
         "state": state,
@@ -284,10 +214,10 @@ def bookings(request):
     return render(request, "housing/staff_bookings.html", ctx)
 
 
-BOOKING_ACTIONS = {
-    "check_in": (services.booking_check_in, gettext_lazy("已办理入住。")),
-    "check_out": (services.booking_check_out, gettext_lazy("已办理退房。")),
-    "cancel": (services.booking_cancel, gettext_lazy("已取消预订，并已通知申请人。")),
+BOOKING_DONE = {
+    "check_in": gettext_lazy("已办理入住。"),
+    "check_out": gettext_lazy("已办理退房。"),
+    "cancel": gettext_lazy("已取消预订，并已通知申请人。"),
 }
 
 
@@ -295,15 +225,16 @@ BOOKING_ACTIONS = {
 @housing_staff_view
 def booking_action(request, pk):
     booking = access.booking_for_staff(request.user, pk)
-    action = BOOKING_ACTIONS.get(request.POST.get("action", ""))
-    if action is None:
+    action = request.POST.get("action", "")
+    if action not in services.BOOKING_STEPS:
         raise Http404
-    service, done = action
     try:
-        service(actor=request.user, booking_id=booking.pk, request=request)
+        services.booking_step(
+            actor=request.user, booking_id=booking.pk, action=action, request=request
+        )
     except ServiceError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, done)
-    back = urlencode({"state": request.POST.get("state", "open")})
+        messages.success(request, BOOKING_DONE[action])
+    back = urlencode({"state": request.POST.get("state", "open")[:20]})
     return redirect(f"{reverse('housing_staff:bookings')}?{back}")

@@ -32,8 +32,9 @@ class EntryAddForm(forms.ModelForm):
         try:
             data["reason"] = services.clean_reason(data.get("reason"))
             starts_on = data.get("starts_on") or timezone.localdate()
-            if data.get("ends_on"):
-                services.check_period(starts_on, data["ends_on"])
+            services.check_period(
+                starts_on, data.get("ends_on") or services.default_ends_on(starts_on)
+            )
         except ServiceError as exc:
             self.add_error(exc.field, exc.message)
         return data

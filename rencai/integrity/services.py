@@ -10,13 +10,19 @@ from django.utils.translation import gettext as _
 
 from rencai.audit.services import audit_record
 from rencai.errors import ServiceError
+from rencai.integrity import access
 from rencai.integrity.models import ExceptionEntry
 
 BAR_DAYS = 365  # “一年内无法再次申请”: 365 days, so 29 February needs no special case
 
 
 def default_ends_on(starts_on: datetime.date) -> datetime.date:
-    return starts_on + datetime.timedelta(days=BAR_DAYS)
+    try:
+        return starts_on + datetime.timedelta(days=BAR_DAYS)
+    except OverflowError:  # 9999-12-31 + 365 days
+        raise ServiceError(
+            _("开始日期超出了可以记录的范围，请检查。"), field="starts_on", code="out_of_range"
+        ) from None
 
 
 def barred(user, today: datetime.date | None = None) -> ExceptionEntry | None:
@@ -38,7 +44,7 @@ def barred(user, today: datetime.date | None = None) -> ExceptionEntry | None:
 
 
 def clean_reason(reason, *, field: str = "reason") -> str:
-    text = (reason or "").strip()
+    text = str(reason or "").replace("\x00", "").strip()  # PostgreSQL refuses NUL
     if not text:
         raise ServiceError(_("请填写原因。"), field=field, code="required")
     return text
@@ -72,6 +78,8 @@ def entry_add(
 ) -> ExceptionEntry:
     """Put ``person`` on the exception list from ``starts_on`` (today) until ``ends_on``
     (365 days later; that day is no longer barred)."""
+    if not access.may_add_entry(actor):
+        raise ServiceError(_("您没有管理异常名单的权限。"), code="forbidden")
     if person is None or getattr(person, "pk", None) is None:
         raise ServiceError(_("请选择人员。"), field="person", code="required")
     reason = clean_reason(reason)
@@ -104,6 +112,8 @@ def entry_add(
 
 def entry_lift(*, actor, entry_id: int, reason: str, request=None) -> ExceptionEntry:
     """Lift an entry early: it stops barring at once and stays on record."""
+    if not access.may_lift_entry(actor):
+        raise ServiceError(_("您没有管理异常名单的权限。"), code="forbidden")
     reason = clean_reason(reason, field="lift_reason")
     with transaction.atomic():
         entry = ExceptionEntry.objects.select_for_update().filter(pk=entry_id).first()

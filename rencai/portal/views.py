@@ -1,6 +1,5 @@
 from django.contrib import messages
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from rencai.city import city_setting
@@ -28,7 +27,7 @@ def notices(request):
 
     qs = PublicNotice.objects.select_related("authority").order_by("closed_at", "-starts_at")
     page = Paginator(qs, 20).get_page(request.GET.get("page"))
-    return render(request, "portal/notices.html", {"page": page, "now": timezone.now()})
+    return render(request, "portal/notices.html", {"page": page})
 
 
 def notice(request, pk):
@@ -42,7 +41,7 @@ def notice(request, pk):
     from rencai.portal.forms import ObjectionForm
 
     item = get_object_or_404(PublicNotice.objects.select_related("authority"), pk=pk)
-    is_open = item.closed_at is None and timezone.now() < item.ends_at
+    is_open = item.is_open
     entries = item.entries.exclude(status=NoticeEntry.Status.PULLED).order_by("id")
     form = ObjectionForm(request.POST or None, entries=entries) if is_open else None
     if request.method == "POST" and form is not None and form.is_valid():

@@ -5,15 +5,15 @@ import functools
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.files.storage import default_storage
 from django.forms.models import model_to_dict
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_POST
 
 from rencai.errors import ServiceError
+from rencai.files import stored_file_response
 from rencai.profiles import access, forms, selectors, services
 from rencai.profiles.materials import material_type_label, material_types_for
 
@@ -341,20 +341,13 @@ def material_delete(request, pk):
     return redirect("profiles:materials")
 
 
-def _serve(material, *, inline: bool) -> FileResponse:
-    try:
-        handle = default_storage.open(material.file.name, "rb")
-    except FileNotFoundError:
-        raise Http404 from None
-    response = FileResponse(
-        handle,
+def _serve(material, *, inline: bool):
+    return stored_file_response(
+        material.file.name,
         content_type=material.content_type,
-        as_attachment=not (inline and material.previewable),
         filename=material.original_name,
+        as_attachment=not (inline and material.previewable),
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
 
 
 @require_GET

@@ -17,6 +17,7 @@ from rencai.accounts.models import User
 from rencai.applications import selectors
 from rencai.errors import ServiceError
 from rencai.orgs.models import Employer, Membership
+from rencai.params import parse_id
 from rencai.review.access import (
     employer_for_district_reviewer,
     employer_roles_of,
@@ -204,8 +205,8 @@ def _queue_filters(request, qs):
     g = request.GET
     if g.get("program"):
         qs = qs.filter(program__code=g["program"])
-    if (g.get("district") or "").isdigit():
-        qs = qs.filter(employer__district_id=int(g["district"]))
+    if district := parse_id(g.get("district")):
+        qs = qs.filter(employer__district_id=district)
     if g.get("employer"):
         qs = qs.filter(employer__name__icontains=g["employer"].strip()[:60])
     for key, lookup in (("from", "submitted_at__date__gte"), ("to", "submitted_at__date__lte")):
@@ -748,7 +749,8 @@ def statistics(request):
     regions = exports.regions_in_scope(authorities)
     code = request.GET.get("program") or ""
     year_raw = request.GET.get("year") or ""
-    year = int(year_raw) if year_raw.isdigit() and 2000 <= int(year_raw) <= 2100 else None
+    year = parse_id(year_raw)
+    year = year if year and 2000 <= year <= 2100 else None
     stats = exports.statistics(regions, program_code=code, year=year)
     if request.GET.get("export") == "xlsx":
         return exports.xlsx_response(
