@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "rencai.applications",
     "rencai.integrations",
     "rencai.talent",
+    "rencai.agency",
     "rencai.portal",
     "rencai.cms",
     "rencai.integrity",

@@ -63,6 +63,7 @@ def load_pack(path: str | Path, *, actor=None) -> LoadReport:
         pack.sha256 = _digest(pack_data)
         pack.city = pack_data["city"]
         pack.talent = pack_data["talent"]
+        pack.agency = pack_data["agency"]
         pack.active = True
         pack.save()
         codes = []

@@ -15,6 +15,8 @@ class Pack(models.Model):
     city = models.JSONField(_("城市设置"), default=dict)
     # TALENT (F46): categories A–F with their criteria, or null for a pack without them
     talent = models.JSONField(_("人才分类"), null=True, blank=True)
+    # AGENCY (F57, F61): qualifications, service categories with their indicator trees
+    agency = models.JSONField(_("人力资源服务机构分类分级"), null=True, blank=True)
     active = models.BooleanField(_("启用"), default=True)
     loaded_at = models.DateTimeField(_("加载时间"), auto_now=True)
 

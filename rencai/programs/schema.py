@@ -21,6 +21,8 @@ FIELD_TYPES = {
     # TALENT (F51, F52): a talent station or an apartment community, from rencai.housing.
     "station",
     "community",
+    # AGENCY (F56): one of the pack's HR-service categories (职业介绍, 人力资源管理咨询, …)
+    "service_category",
 }
 APPLICANT_KINDS = {"person", "employer", "agency"}
 AUTHORITY_KINDS = {
@@ -55,7 +57,9 @@ RULE_KINDS = {
     "single_open": {},
 }
 HOUSING_KINDS = {"apartment", "station"}
-OUTCOMES = {"talent_category"}
+OUTCOMES = {"talent_category", "agency_grade"}
+GRADING_KINDS = {"rating", "keep"}
+INDICATOR_KINDS = {"choice", "number", "bool", "attachment"}
 AMOUNT_KINDS = {"none", "fixed", "per_month", "by_education"}
 CITY_KEYS = {
     "name": str,
@@ -71,6 +75,7 @@ CITY_KEYS = {
 CODE = re.compile(r"^[a-z][a-z0-9_]{1,59}$")
 MONTH_DAY = re.compile(r"^(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")
 LEVEL_CODE = re.compile(r"^[a-z][a-z0-9_]{0,19}$")
+GRADE_CODE = re.compile(r"^[A-Z][A-Z0-9+]{0,9}$")
 ISO_DATE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")
 
 
@@ -142,7 +147,10 @@ def _join(path, key):
 def validate_pack(data, filename: str) -> dict:
     c = _Checker(filename)
     c.mapping(
-        data, "", required=("pack", "name", "programs"), optional=("city", "categories", "talent")
+        data,
+        "",
+        required=("pack", "name", "programs"),
+        optional=("city", "categories", "talent", "agency"),
     )
     pack = {"pack": c.code(data["pack"], "pack"), "name": c.text(data["name"], "name")}
     city = c.mapping(data.get("city") or {}, "city", optional=tuple(CITY_KEYS))
@@ -164,10 +172,11 @@ def validate_pack(data, filename: str) -> dict:
         categories[code] = c.text(cat["name"], f"{p}.name")
     pack["categories"] = [{"code": k, "name": v} for k, v in categories.items()]
     pack["talent"] = _talent(c, data.get("talent"), "talent")
+    pack["agency"] = _agency(c, data.get("agency"), "agency")
     seen = set()
     programs = []
     for i, prog in enumerate(c.items(data["programs"], "programs", min_items=1)):
-        program = _program(c, prog, f"programs[{i}]", categories, pack["talent"])
+        program = _program(c, prog, f"programs[{i}]", categories, pack["talent"], pack["agency"])
         if program["code"] in seen:
             c.fail(f"programs[{i}].code", f'duplicate program "{program["code"]}"')
         seen.add(program["code"])
@@ -220,6 +229,173 @@ def _talent(c: _Checker, talent, p) -> dict | None:
     return {"validity_years": years, "levels": levels}
 
 
+def _number(c: _Checker, value, path, *, minimum=0):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < minimum:
+        c.fail(path, f"must be a number of at least {minimum} (got {value!r})")
+    return value
+
+
+def _indicator(c: _Checker, ind, p, seen) -> dict:
+    """A third-level indicator and how it scores: ``choice`` (each choice its points),
+    ``number`` (bands: the points of the highest band reached), ``bool`` (points for yes)
+    or ``attachment`` (points when a file is attached)."""
+    c.mapping(
+        ind,
+        p,
+        required=("code", "name", "kind"),
+        optional=("required", "help", "choices", "bands", "points", "unit"),
+    )
+    code = c.code(ind["code"], f"{p}.code")
+    if code in seen:
+        c.fail(f"{p}.code", f'duplicate indicator "{code}"')
+    seen.add(code)
+    kind = ind["kind"]
+    if kind not in INDICATOR_KINDS:
+        c.fail(f"{p}.kind", f"must be one of {', '.join(sorted(INDICATOR_KINDS))}")
+    out = {
+        "code": code,
+        "name": c.text(ind["name"], f"{p}.name"),
+        "kind": kind,
+        "required": bool(ind.get("required", True)),
+        "help": c.text(ind.get("help", ""), f"{p}.help", allow_empty=True),
+    }
+    allowed = {"choice": "choices", "number": "bands", "bool": "points", "attachment": "points"}
+    for key in ("choices", "bands", "points"):
+        if key in ind and allowed[kind] != key:
+            c.fail(f"{p}.{key}", f'a {kind} indicator does not take "{key}"')
+    if "unit" in ind and kind != "number":
+        c.fail(f"{p}.unit", "only number indicators take a unit")
+    if kind == "choice":
+        choices = []
+        for j, ch in enumerate(c.items(ind.get("choices"), f"{p}.choices", min_items=2)):
+            cp = f"{p}.choices[{j}]"
+            c.mapping(ch, cp, required=("text", "points"))
+            text = c.text(ch["text"], f"{cp}.text")
+            if any(x["text"] == text for x in choices):
+                c.fail(f"{cp}.text", f'duplicate choice "{text}"')
+            choices.append({"text": text, "points": _number(c, ch["points"], f"{cp}.points")})
+        out["choices"] = choices
+        out["max_points"] = max(x["points"] for x in choices)
+    elif kind == "number":
+        bands = []
+        for j, band in enumerate(c.items(ind.get("bands"), f"{p}.bands", min_items=1)):
+            bp = f"{p}.bands[{j}]"
+            c.mapping(band, bp, required=("from", "points"))
+            start = _number(c, band["from"], f"{bp}.from")
+            if bands and start <= bands[-1]["from"]:
+                c.fail(f"{bp}.from", "bands must go up: each from above the one before")
+            bands.append({"from": start, "points": _number(c, band["points"], f"{bp}.points")})
+        out["bands"] = bands
+        out["unit"] = c.text(ind.get("unit", ""), f"{p}.unit", allow_empty=True)
+        out["max_points"] = max(x["points"] for x in bands)
+    else:
+        if "points" not in ind:
+            c.fail(f"{p}.points", "is required")
+        out["points"] = _number(c, ind["points"], f"{p}.points")
+        out["max_points"] = out["points"]
+    return out
+
+
+def _service_category(c: _Checker, cat, p, seen_indicators) -> dict:
+    c.mapping(cat, p, required=("code", "name", "tree", "grades"))
+    out = {"code": c.code(cat["code"], f"{p}.code"), "name": c.text(cat["name"], f"{p}.name")}
+    tree = []
+    for i, first in enumerate(c.items(cat["tree"], f"{p}.tree", min_items=1)):
+        fp = f"{p}.tree[{i}]"
+        c.mapping(first, fp, required=("name", "children"))
+        seconds = []
+        for j, second in enumerate(c.items(first["children"], f"{fp}.children", min_items=1)):
+            sp = f"{fp}.children[{j}]"
+            c.mapping(second, sp, required=("name", "children"))
+            indicators = [
+                _indicator(c, ind, f"{sp}.children[{k}]", seen_indicators)
+                for k, ind in enumerate(c.items(second["children"], f"{sp}.children", min_items=1))
+            ]
+            seconds.append({"name": c.text(second["name"], f"{sp}.name"), "children": indicators})
+        tree.append({"name": c.text(first["name"], f"{fp}.name"), "children": seconds})
+    out["tree"] = tree
+    codes = {
+        ind["code"] for first in tree for second in first["children"] for ind in second["children"]
+    }
+    out["max_score"] = sum(
+        ind["max_points"]
+        for first in tree
+        for second in first["children"]
+        for ind in second["children"]
+    )
+    grades = []
+    for i, grade in enumerate(c.items(cat["grades"], f"{p}.grades", min_items=1)):
+        gp = f"{p}.grades[{i}]"
+        c.mapping(grade, gp, required=("code", "min_score"), optional=("name", "must"))
+        code = grade["code"]
+        if not isinstance(code, str) or not GRADE_CODE.match(code):
+            c.fail(f"{gp}.code", f"must be an upper-case grade like A or AAA (got {code!r})")
+        if any(g["code"] == code for g in grades):
+            c.fail(f"{gp}.code", f'duplicate grade "{code}"')
+        score = _number(c, grade["min_score"], f"{gp}.min_score")
+        if score > out["max_score"]:
+            c.fail(f"{gp}.min_score", f"is above the most the tree can give ({out['max_score']})")
+        if grades and score >= grades[-1]["min_score"]:
+            c.fail(f"{gp}.min_score", "grades go from the highest down: each below the one before")
+        must = c.items(grade.get("must") or [], f"{gp}.must")
+        for j, ind in enumerate(must):
+            if ind not in codes:
+                c.fail(f"{gp}.must[{j}]", f'unknown indicator "{ind}" of this service category')
+        grades.append(
+            {
+                "code": code,
+                "name": c.text(grade.get("name", code), f"{gp}.name"),
+                "min_score": score,
+                "must": list(must),
+                # the highest grade has the highest rank
+                "rank": len(cat["grades"]) - i,
+            }
+        )
+    out["grades"] = grades
+    return out
+
+
+def _agency(c: _Checker, agency, p) -> dict | None:
+    """AGENCY (F56–F61): the qualifications an HR-service agency registers with, and per
+    service category its three-level indicator tree and its grades (highest first), how
+    long a grade is valid and how many days before expiry the agency is told."""
+    if agency is None:
+        return None
+    c.mapping(
+        agency,
+        p,
+        required=("service_categories",),
+        optional=("qualifications", "validity_years", "expiry_notice_days"),
+    )
+    years = agency.get("validity_years", 3)
+    if isinstance(years, bool) or not isinstance(years, int) or not 1 <= years <= 10:
+        c.fail(f"{p}.validity_years", "must be a whole number of years from 1 to 10")
+    days = agency.get("expiry_notice_days", 60)
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 365:
+        c.fail(f"{p}.expiry_notice_days", "must be a whole number of days from 1 to 365")
+    qualifications = []
+    for i, q in enumerate(c.items(agency.get("qualifications") or [], f"{p}.qualifications")):
+        qp = f"{p}.qualifications[{i}]"
+        c.mapping(q, qp, required=("code", "name"))
+        code = c.code(q["code"], f"{qp}.code")
+        if any(x["code"] == code for x in qualifications):
+            c.fail(f"{qp}.code", f'duplicate qualification "{code}"')
+        qualifications.append({"code": code, "name": c.text(q["name"], f"{qp}.name")})
+    categories, seen_indicators = [], set()
+    raw = c.items(agency["service_categories"], f"{p}.service_categories", min_items=1)
+    for i, cat in enumerate(raw):
+        category = _service_category(c, cat, f"{p}.service_categories[{i}]", seen_indicators)
+        if any(x["code"] == category["code"] for x in categories):
+            c.fail(f"{p}.service_categories[{i}].code", f'duplicate category "{category["code"]}"')
+        categories.append(category)
+    return {
+        "validity_years": years,
+        "expiry_notice_days": days,
+        "qualifications": qualifications,
+        "service_categories": categories,
+    }
+
+
 def _level(c: _Checker, talent, value, path) -> dict:
     if talent is None:
         c.fail(path, "talent categories are used but the pack has no talent section")
@@ -230,7 +406,7 @@ def _level(c: _Checker, talent, value, path) -> dict:
     c.fail(path, f'unknown talent category "{value}" (known: {known})')
 
 
-def _program(c: _Checker, prog, p, categories, talent=None) -> dict:
+def _program(c: _Checker, prog, p, categories, talent=None, agency=None) -> dict:
     c.mapping(
         prog,
         p,
@@ -253,6 +429,7 @@ def _program(c: _Checker, prog, p, categories, talent=None) -> dict:
             "outcome",
             "gaps",
             "housing",
+            "grading",
         ),
     )
     out = {"code": c.code(prog["code"], f"{p}.code"), "name": c.text(prog["name"], f"{p}.name")}
@@ -276,12 +453,13 @@ def _program(c: _Checker, prog, p, categories, talent=None) -> dict:
         "min_seconds": seconds,
     }
     out["commitment"] = c.text(prog.get("commitment", ""), f"{p}.commitment", allow_empty=True)
-    out["fields"] = _fields(c, prog.get("fields") or [], f"{p}.fields", talent)
+    out["fields"] = _fields(c, prog.get("fields") or [], f"{p}.fields", talent, agency)
     field_types = {f["code"]: f["type"] for f in out["fields"]}
     out["materials"] = _materials(c, prog.get("materials") or [], f"{p}.materials")
     out["period"] = _period(c, prog.get("period"), f"{p}.period", field_types)
     out["rules"] = _rules(c, prog.get("rules") or [], f"{p}.rules", out, talent)
-    out["outcome"] = _outcome(c, prog.get("outcome"), f"{p}.outcome", field_types, talent)
+    out["grading"] = _grading(c, prog.get("grading"), f"{p}.grading", out, field_types)
+    out["outcome"] = _outcome(c, prog.get("outcome"), f"{p}.outcome", field_types, talent, out)
     out["gaps"] = _gaps(c, prog.get("gaps"), f"{p}.gaps", out)
     housing = prog.get("housing")
     if housing is not None and housing not in HOUSING_KINDS:
@@ -340,13 +518,32 @@ def _opening(c, value, p):
     return {"always": False, "windows": windows}
 
 
-def _outcome(c, outcome, p, field_types, talent):
+def _grading(c, grading, p, program, field_types):
+    """AGENCY (F56–F59): ``rating`` is filled as the service category's indicator tree
+    (rating or upgrade); ``keep`` is the keep-grade form. Both name a service category."""
+    if grading is None:
+        return None
+    if grading not in GRADING_KINDS:
+        c.fail(p, f"must be one of {', '.join(sorted(GRADING_KINDS))}")
+    if program["applicant"] != "agency":
+        c.fail(p, "only agency programs are gradings")
+    if "service_category" not in field_types.values():
+        c.fail(p, 'a grading needs a field of type "service_category"')
+    return grading
+
+
+def _outcome(c, outcome, p, field_types, talent, program=None):
     """What a final approval grants: ``talent_category`` makes the chosen category the
-    person's category for the pack's validity period (F46, F48)."""
+    person's category for the pack's validity period (F46, F48); ``agency_grade`` makes
+    the grade the agency's grade in the service category (F59)."""
     if outcome is None:
         return None
     if outcome not in OUTCOMES:
         c.fail(p, f"must be one of {', '.join(sorted(OUTCOMES))}")
+    if outcome == "agency_grade":
+        if not (program or {}).get("grading"):
+            c.fail(p, "agency_grade needs the program to be a grading")
+        return outcome
     if talent is None:
         c.fail(p, "talent_category needs the pack's talent section")
     kinds = set(field_types.values())
@@ -369,7 +566,7 @@ def _gaps(c, gaps, p, program):
     return {"max_days": days}
 
 
-def _fields(c, fields, p, talent=None):
+def _fields(c, fields, p, talent=None, agency=None):
     out, seen = [], set()
     for i, f in enumerate(c.items(fields, p)):
         fp = f"{p}[{i}]"
@@ -410,6 +607,12 @@ def _fields(c, fields, p, talent=None):
             # the definition carries its categories: an application keeps what it saw
             field["levels"] = talent["levels"]
             field["validity_years"] = talent["validity_years"]
+        if f["type"] == "service_category":
+            if agency is None:
+                c.fail(f"{fp}.type", "service_category fields need the pack's agency section")
+            field["categories"] = [
+                {"code": x["code"], "name": x["name"]} for x in agency["service_categories"]
+            ]
         out.append(field)
     types = [f["type"] for f in out]
     for kind in ("talent_level", "talent_criteria"):
