@@ -16,6 +16,7 @@ urlpatterns = [
     path("me/profile/", include("rencai.profiles.urls")),
     path("applications/", include("rencai.applications.urls")),
     path("talent/", include("rencai.talent.urls")),
+    path("agency/", include("rencai.agency.urls")),
     path("housing/", include("rencai.housing.urls")),
     path("staff/housing/", include("rencai.housing.staff_urls")),
     path("staff/", include("rencai.review.urls")),

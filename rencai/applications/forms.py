@@ -80,6 +80,11 @@ def build_field(spec: dict) -> forms.Field:
 
         options = housing.station_choices() if kind == "station" else housing.community_choices()
         field = forms.ChoiceField(choices=[("", "—")] + [(str(k), v) for k, v in options])
+    elif kind == "service_category":
+        # AGENCY (F56): the pack's HR-service categories
+        field = forms.ChoiceField(
+            choices=[("", "—")] + [(c["code"], c["name"]) for c in spec["categories"]]
+        )
     else:  # bool
         field = forms.BooleanField()
     field.required = False
@@ -248,11 +253,16 @@ def initial_from(definition: dict, data: dict) -> dict:
 
 def initial_from_query(definition: dict, query) -> dict:
     """A new application opened from a station or community page (申请入住) starts with
-    that place chosen."""
+    that place chosen; a keep-grade form opened from a result, with its category."""
     initial = initial_from(definition, {})
     for spec in definition["fields"]:
         if spec["type"] in ("station", "community") and parse_id(query.get(spec["type"])):
             initial[spec["code"]] = str(parse_id(query[spec["type"]]))
+        if spec["type"] == "service_category" and query.get("service_category") in {
+            c["code"] for c in spec["categories"]
+        }:
+            # 保级 from the results list (F59) opens the form with its category
+            initial[spec["code"]] = query["service_category"]
     return initial
 
 

@@ -388,6 +388,12 @@ def precheck(app: Application, *, today: datetime.date | None = None) -> list[Ru
                 else _("扣减月数不为0，请在“情况说明”中写明具体情况。"),
             )
 
+    if definition.get("grading"):
+        # AGENCY (F58): the indicator tree is complete; upgrades and keep-grade need a grade
+        from rencai.agency.services import grading_checks
+
+        results.extend(grading_checks(app, today))
+
     education = highest_education(applicant) if applicant.is_person else None
     facts = None
     for rule in definition["rules"]:

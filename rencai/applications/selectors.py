@@ -63,6 +63,10 @@ def attachments_of(app) -> list[tuple[dict, list]]:
 
 def display_values(app) -> list[tuple[str, str]]:
     rows = []
+    if app.data.get("grading_kind"):
+        from rencai.agency.models import GradingKind
+
+        rows.append((_("分类"), str(GradingKind(app.data["grading_kind"]).label)))
     for spec in app.definition["fields"]:
         value = app.data.get(spec["code"], "")
         if spec["type"] == "bool":
@@ -76,6 +80,8 @@ def display_values(app) -> list[tuple[str, str]]:
             from rencai.housing import services as housing
 
             value = housing.place_name(spec["type"], value)
+        elif spec["type"] == "service_category":
+            value = next((c["name"] for c in spec["categories"] if c["code"] == value), value)
         rows.append((spec["label"], str(value) if value not in (None, "") else "—"))
     return rows
 

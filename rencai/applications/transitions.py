@@ -305,12 +305,16 @@ def _advance(app: Application) -> None:
 
 
 def _on_approved(app: Application) -> None:
-    """What a final approval grants besides the state: a talent category (F46, F48) or a
-    station booking (F51). Inside the approving transaction."""
+    """What a final approval grants besides the state: a talent category (F46, F48), an
+    agency's grade (F59) or a station booking (F51). Inside the approving transaction."""
     if app.definition.get("outcome") == "talent_category":
         from rencai.talent.services import grant
 
         grant(app)
+    if app.definition.get("outcome") == "agency_grade":
+        from rencai.agency.services import grant as grant_grade
+
+        grant_grade(app)
     if app.definition.get("housing") == "station":
         from rencai.housing.services import booking_for_approved
 

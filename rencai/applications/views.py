@@ -86,6 +86,9 @@ def notice(request, code):
 def new(request, code):
     program = _program_for(request.user, code)
     definition = program.definition
+    if definition.get("grading") == "rating":
+        # AGENCY (F56): a rating starts from the 分类分级申报 dialog, filled indicator by indicator
+        return redirect("agency:gradings")
     refusal = rules.before_form(request.user, definition)
     if refusal:
         return render(
@@ -143,6 +146,8 @@ def detail(request, pk):
     if app.deleted_at is not None:
         raise Http404
     definition = app.definition
+    if definition.get("grading") == "rating":
+        return redirect("agency:grading", pk=app.pk)
     editable = app.state in transitions.EDITABLE
     form = None
     if editable:

@@ -34,6 +34,8 @@ class Article(PublishedContent):
         POLICY_GUIDE = "policy_guide", _("政策指南")
         ANNOUNCEMENT = "announcement", _("公示公告")
         RECRUITMENT = "recruitment", _("招聘信息")
+        # AGENCY (F60): the agency subsidies' policy documents
+        AGENCY_RULES = "agency_rules", _("实施细则")
 
     kind = models.CharField(_("栏目"), max_length=20, choices=Kind.choices)
     title = models.CharField(_("标题"), max_length=200)

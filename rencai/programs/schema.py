@@ -458,7 +458,7 @@ def _program(c: _Checker, prog, p, categories, talent=None, agency=None) -> dict
     out["materials"] = _materials(c, prog.get("materials") or [], f"{p}.materials")
     out["period"] = _period(c, prog.get("period"), f"{p}.period", field_types)
     out["rules"] = _rules(c, prog.get("rules") or [], f"{p}.rules", out, talent)
-    out["grading"] = _grading(c, prog.get("grading"), f"{p}.grading", out, field_types)
+    out["grading"] = _grading(c, prog.get("grading"), f"{p}.grading", out, field_types, agency)
     out["outcome"] = _outcome(c, prog.get("outcome"), f"{p}.outcome", field_types, talent, out)
     out["gaps"] = _gaps(c, prog.get("gaps"), f"{p}.gaps", out)
     housing = prog.get("housing")
@@ -518,7 +518,7 @@ def _opening(c, value, p):
     return {"always": False, "windows": windows}
 
 
-def _grading(c, grading, p, program, field_types):
+def _grading(c, grading, p, program, field_types, agency):
     """AGENCY (F56–F59): ``rating`` is filled as the service category's indicator tree
     (rating or upgrade); ``keep`` is the keep-grade form. Both name a service category."""
     if grading is None:
@@ -529,6 +529,8 @@ def _grading(c, grading, p, program, field_types):
         c.fail(p, "only agency programs are gradings")
     if "service_category" not in field_types.values():
         c.fail(p, 'a grading needs a field of type "service_category"')
+    # the definition carries the trees: an application is scored as it was filed
+    program["service_categories"] = agency["service_categories"]
     return grading
 
 

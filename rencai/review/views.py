@@ -370,8 +370,31 @@ def application_review(request, pk):
             "upgrade": rules.ordinal(app.upgrade_number),
             "gaps": list(app.gaps.select_related("material")),
             "can_clear": transitions.can_clear_gaps(request.user, app),
+            **_grading_context(app),
         },
     )
+
+
+def _grading_context(app) -> dict:
+    """AGENCY (F58): a rating's scores from the pack, the grade they reach and the
+    adjustments made, for the reviewer."""
+    if app.definition.get("grading") != "rating":
+        return {}
+    from rencai.agency import scoring
+    from rencai.agency import services as agency
+
+    result = agency.score_of(app)
+    category = agency.category_of(app)
+    names = {r.code: r.indicator["name"] for r in result.rows}
+    adjustments = list(app.score_adjustments.select_related("actor").order_by("-id"))
+    for adjustment in adjustments:
+        adjustment.indicator_name = names.get(adjustment.indicator, adjustment.indicator)
+    return {
+        "grading_score": result,
+        "grading_category": category,
+        "grading_grade": scoring.grade_for(category, result) if category else None,
+        "score_adjustments": adjustments,
+    }
 
 
 @_staff_required

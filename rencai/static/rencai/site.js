@@ -106,4 +106,25 @@
     var msg = ev.target.dataset.confirm;
     if (msg && !window.confirm(msg)) ev.preventDefault();
   });
+  // Dialogs (AGENCY guide: each indicator, the new application and 上报 in a window). The
+  // links work without this file: they load the page with the dialog open in place.
+  function openDialog(dialog) {
+    if (!dialog || typeof dialog.showModal !== "function") return false;
+    if (dialog.open) dialog.close();
+    dialog.showModal();
+    var first = dialog.querySelector("input:not([type=hidden]), select, textarea, button");
+    if (first) first.focus();
+    return true;
+  }
+  document.addEventListener("click", function (ev) {
+    var opener = ev.target.closest("[data-dialog]");
+    if (opener && openDialog(document.getElementById(opener.dataset.dialog))) {
+      ev.preventDefault();
+      return;
+    }
+    var closer = ev.target.closest("[data-close-dialog]");
+    var dialog = closer && closer.closest("dialog");
+    if (dialog && dialog.open) { ev.preventDefault(); dialog.close(); }
+  });
+  document.querySelectorAll("dialog[data-autoshow]").forEach(openDialog);
 })();

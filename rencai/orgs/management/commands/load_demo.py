@@ -150,6 +150,24 @@ class Command(BaseCommand):
         )
         rows.append(("单位管理员 employer admin", tech.credit_code, "13800000002"))
 
+        # AGENCY (F56–F61): an approved HR-service agency in 东城区
+        hr_agency = employer(
+            "91990102MA0000005",
+            "示范市人才港人力资源服务有限公司",
+            Employer.Kind.HR_AGENCY,
+            "990102",
+            "郑经办",
+            "13800000021",
+        )
+        if not hr_agency.licence_number:
+            hr_agency.licence_number = "（示）人服证字〔2024〕第0102001号"
+            hr_agency.save(update_fields=["licence_number"])
+        agency_admin = account("agency_demo", User.Kind.AGENCY, "郑经办", "13800000021")
+        Membership.objects.get_or_create(
+            user=agency_admin, employer=hr_agency, role=Membership.Role.EMPLOYER_ADMIN
+        )
+        rows.append(("人力资源服务机构 HR agency", "agency_demo", "13800000021"))
+
         reviewer = account("dongcheng_reviewer", User.Kind.STAFF, "刘审核", "13800000003")
         Membership.objects.get_or_create(
             user=reviewer, authority=district_hr["990102"], role=Membership.Role.REVIEWER
@@ -212,7 +230,7 @@ class Command(BaseCommand):
         rows.append(("人才办审核员 talent-office reviewer", "talent_reviewer", "13800000009"))
 
         schools, qualifications = load_demo_lists()
-        for pack in ("city.yaml", "industry.yaml", "chain.yaml", "talent.yaml"):
+        for pack in ("city.yaml", "industry.yaml", "chain.yaml", "talent.yaml", "agency.yaml"):
             report = load_pack(settings.BASE_DIR / "policies" / pack)
             self.stdout.write(
                 f"Policy pack {pack}: {len(report.created)} new, {len(report.updated)} updated, "
