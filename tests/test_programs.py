@@ -74,6 +74,14 @@ def write(tmp_path, text, name="pack.yaml"):
             "programs[0].colour",
             "unknown key",
         ),
+        (
+            (
+                "    chains:",
+                "    materials: [{type: form, label: 申请表, formats: [pdf, exe]}]\n    chains:",
+            ),
+            "programs[0].materials[0].formats[1]",
+            "unknown format 'exe'",
+        ),
     ],
 )
 def test_a_pack_with_an_error_names_the_file_and_the_path(db, tmp_path, change, path, problem):

@@ -8,6 +8,8 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from rencai.applications import uploads
+from rencai.errors import ServiceError
 from rencai.params import parse_id
 from rencai.programs import months as m
 
@@ -36,6 +38,24 @@ def _month_field(spec):
         validators=[validate],
         widget=MonthInput(attrs={"placeholder": "2024-03"}),
     )
+
+
+class MultipleFileInput(forms.FileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one input (Django's documented pattern); cleaned to a list."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        one = super().clean
+        if isinstance(data, (list, tuple)):
+            return [one(item, initial) for item in data if item]
+        return [one(data, initial)] if data else []
 
 
 def build_field(spec: dict) -> forms.Field:
@@ -165,7 +185,20 @@ class ApplicationForm(forms.Form):
             field.material_type = spec["type"]
             self.fields[name] = field
             self.initial.setdefault(name, [str(pk) for pk in attached.get(spec["type"], [])])
-            self.material_specs.append((spec, name, options))
+            # F60: upload a new file right here; it joins the library when the form saves.
+            upload_name = uploads.upload_field(spec["type"])
+            hint_id = f"id_{upload_name}_hint"
+            upload = MultipleFileField(
+                label=_("%(m)s（上传新文件）") % {"m": spec["label"]},
+                required=False,
+                widget=MultipleFileInput(
+                    attrs={"accept": uploads.accept_attr(spec), "aria-describedby": hint_id}
+                ),
+            )
+            upload.hint = uploads.upload_hint(spec)
+            upload.hint_id = hint_id
+            self.fields[upload_name] = upload
+            self.material_specs.append((spec, name, options, upload_name))
 
     def field_specs(self):
         fields = [self[spec["code"]] for spec in self.definition["fields"]]
@@ -175,10 +208,20 @@ class ApplicationForm(forms.Form):
         return fields
 
     def material_fields(self):
-        return [(spec, self[name], options) for spec, name, options in self.material_specs]
+        """(spec, the library checkboxes, the library materials, the upload input)."""
+        return [
+            (spec, self[name], options, self[upload_name])
+            for spec, name, options, upload_name in self.material_specs
+        ]
 
     def clean(self):
         data = super().clean()
+        for spec, _name, _options, upload_name in self.material_specs:
+            for uploaded in data.get(upload_name) or []:
+                try:
+                    uploads.check_material_file(spec, uploaded)
+                except ServiceError as exc:
+                    self.add_error(upload_name, exc.message)
         level_spec = next(
             (f for f in self.definition["fields"] if f["type"] == "talent_level"), None
         )
@@ -237,7 +280,15 @@ class ApplicationForm(forms.Form):
     def to_materials(self) -> dict[str, list[int]]:
         return {
             spec["type"]: [int(pk) for pk in self.cleaned_data.get(name) or []]
-            for spec, name, _options in self.material_specs
+            for spec, name, _options, _upload in self.material_specs
+        }
+
+    def to_uploads(self) -> dict[str, list]:
+        """Material type -> the files uploaded for it (already checked by ``clean``;
+        ``draft_save`` checks them again before storing)."""
+        return {
+            spec["type"]: self.cleaned_data.get(upload_name) or []
+            for spec, _name, _options, upload_name in self.material_specs
         }
 
 

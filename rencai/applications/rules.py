@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
 from rencai.applications.models import Application
+from rencai.applications.uploads import format_allowed, formats_text
 from rencai.errors import ServiceError
 from rencai.programs import months as m
 
@@ -345,6 +346,10 @@ def precheck(app: Application, *, today: datetime.date | None = None) -> list[Ru
         else _("以下内容未填写：%(f)s。") % {"f": "、".join(missing)},
     )
 
+    formats = material_formats(app)
+    if formats is not None:
+        add("material_formats", _("材料格式"), *formats)
+
     try:
         period = period_of(definition, app.data)
     except ValueError:
@@ -411,6 +416,32 @@ def precheck(app: Application, *, today: datetime.date | None = None) -> list[Ru
                 RuleResult(rule["kind"], RULE_NAMES.get(rule["kind"], ""), False, exc.message)
             )
     return results
+
+
+def material_formats(app: Application) -> tuple[bool, str] | None:
+    """F60: every attached material of a type that limits its formats has one of them
+    (a library file uploaded elsewhere may be a scan where a PDF is asked for). None when
+    no material type of the program limits its formats."""
+    specs = {s["type"]: s for s in app.definition["materials"] if s.get("formats")}
+    if not specs:
+        return None
+    wrong = []
+    if app.pk:
+        links = app.attachments.filter(material_type__in=specs).select_related("material")
+        for link in links.order_by("material_type", "material_id"):
+            spec = specs[link.material_type]
+            if not format_allowed(spec, link.material.extension):
+                wrong.append(
+                    _("%(m)s须为%(f)s格式，“%(n)s”不是")
+                    % {
+                        "m": spec["label"],
+                        "f": formats_text(spec),
+                        "n": link.material.original_name,
+                    }
+                )
+    if wrong:
+        return False, _("材料格式不符合要求：%(w)s。请重新上传后再提交。") % {"w": "；".join(wrong)}
+    return True, _("材料格式符合要求。")
 
 
 RULE_NAMES = {

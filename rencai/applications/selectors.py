@@ -3,6 +3,7 @@ number of queries whatever the number of rows (select_related / prefetch)."""
 
 from collections import OrderedDict
 
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -22,6 +23,20 @@ def programs_by_category(kind: str) -> list[tuple[str, list[Program]]]:
     ):
         groups.setdefault(program.category_name, []).append(program)
     return list(groups.items())
+
+
+def material_template(code: str, material_type: str) -> dict:
+    """The material spec of an active program's current version that carries a blank
+    form (F60); Http404 for an unknown program, material type or template."""
+    program = (
+        Program.objects.select_related("current_version").filter(code=code, active=True).first()
+    )
+    if program is None or program.current_version is None:
+        raise Http404
+    for spec in program.definition.get("materials", []):
+        if spec["type"] == material_type and spec.get("template"):
+            return spec
+    raise Http404
 
 
 def open_application_by_program(user) -> dict[int, Application]:

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from rencai.applications import access, rules
+from rencai.applications import uploads as form_uploads
 from rencai.applications.models import (
     Application,
     ApplicationEvent,
@@ -352,15 +353,20 @@ def draft_save(
     application: Application | None = None,
     data: dict,
     materials: dict[str, list[int]] | None = None,
+    uploads: dict[str, list] | None = None,
     seen_version: int | None = None,
     request=None,
 ) -> Application:
     """Create a draft (暂存) or save changes to a draft or a returned application (F30).
     ``data`` is already cleaned by the program form; ``materials`` maps a material type to
-    the applicant's material ids."""
+    the applicant's material ids; ``uploads`` maps a material type to files uploaded from
+    the form (F60). Every file is checked before anything is written; then the files go
+    into the applicant's material library and are attached with the ticked materials, in
+    the same transaction. If the save fails, the stored files are deleted again."""
     from rencai.profiles.models import Material
+    from rencai.profiles.services import material_upload
 
-    with transaction.atomic():
+    with form_uploads.removed_on_failure() as stored, transaction.atomic():
         if application is None:
             if program is None or not program.active or program.current_version is None:
                 raise ServiceError(_("该项目当前不受理申报。"), code="state")
@@ -385,25 +391,41 @@ def draft_save(
                     code="state",
                 )
             created = False
+        files = form_uploads.check_uploads(app.definition, uploads)
         app.data = data
         _derive(app)
         _save(app)
+        labels = {mt["type"]: mt["label"] for mt in app.definition["materials"]}
         if materials is not None:
-            types = {mt["type"] for mt in app.definition["materials"]}
             app.attachments.all().delete()
             for material_type, ids in materials.items():
-                if material_type not in types:
+                if material_type not in labels:
                     continue
                 for material in Material.objects.filter(pk__in=ids, owner=actor):
                     ApplicationMaterial.objects.create(
                         application=app, material_type=material_type, material=material
                     )
+        for material_type, items in files.items():
+            for uploaded in items:
+                material = material_upload(
+                    actor, material_type, uploaded, request, actor=actor, types=labels
+                )
+                stored.append(material.file.name)
+                ApplicationMaterial.objects.create(
+                    application=app, material_type=material_type, material=material
+                )
         _snapshot(app, "created" if created else "saved")
         if created:
             _event(
                 app, action="create", actor=actor, from_state="", from_stage=None, role=_("申请人")
             )
-        _audit(app, "create" if created else "save", actor, request)
+        _audit(
+            app,
+            "create" if created else "save",
+            actor,
+            request,
+            **({"uploaded": {k: len(v) for k, v in files.items()}} if files else {}),
+        )
     return app
 
 

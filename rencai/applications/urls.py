@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.programs, name="programs"),
     path("programs/<slug:code>/notice/", views.notice, name="notice"),
     path("programs/<slug:code>/new/", views.new, name="new"),
+    path("programs/<slug:code>/template/<slug:material_type>/", views.template, name="template"),
     path("mine/", views.mine, name="mine"),
     path("records/", views.records, name="records"),
     path("roster/", views.roster, name="roster"),

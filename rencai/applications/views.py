@@ -17,7 +17,9 @@ from django.views.decorators.http import require_POST
 from rencai.applications import access, rules, selectors, transitions
 from rencai.applications.forms import ApplicationForm, initial_from, initial_from_query
 from rencai.applications.models import Application
+from rencai.applications.uploads import template_content_type
 from rencai.errors import ServiceError
+from rencai.files import stored_file_response
 from rencai.notifications.models import Message
 from rencai.notifications.services import message_mark_read
 from rencai.params import parse_id
@@ -107,6 +109,7 @@ def new(request, code):
     form = ApplicationForm(
         definition,
         request.POST or None,
+        request.FILES or None,
         initial=initial_from_query(definition, request.GET),
         materials_of_owner=selectors.materials_of(request.user),
         work_history=selectors.work_history_of(request.user),
@@ -118,6 +121,7 @@ def new(request, code):
                 program=program,
                 data=form.to_data(),
                 materials=form.to_materials(),
+                uploads=form.to_uploads(),
                 request=request,
             )
         except ServiceError as exc:
@@ -139,6 +143,19 @@ def new(request, code):
 
 
 @login_required
+def template(request, code, material_type):
+    """The blank form (申报表) of a program's material type, as the pack stored it (F60),
+    for anyone logged in; unknown program, material or template: 404."""
+    spec = selectors.material_template(code, material_type)
+    return stored_file_response(
+        spec["template"]["file"],
+        content_type=template_content_type(spec["template"]),
+        filename=spec["template"]["name"],
+        as_attachment=True,
+    )
+
+
+@login_required
 def detail(request, pk):
     """One application: status, the reason of a return or rejection, the form (editable
     while a draft or returned), materials, actions and the timeline."""
@@ -154,6 +171,7 @@ def detail(request, pk):
         form = ApplicationForm(
             definition,
             request.POST or None,
+            request.FILES or None,
             initial=initial_from(definition, app.data),
             materials_of_owner=selectors.materials_of(request.user),
             attached=selectors.attached_by_type(app),
@@ -166,6 +184,7 @@ def detail(request, pk):
                     application=app,
                     data=form.to_data(),
                     materials=form.to_materials(),
+                    uploads=form.to_uploads(),
                     seen_version=request.POST.get("version"),
                     request=request,
                 )

@@ -9,9 +9,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
+from django.core.files import File
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import transaction
 
 from rencai.audit.services import audit_record
+from rencai.errors import ServiceError
+from rencai.profiles.materials import check_upload
 from rencai.programs.models import Pack, Program, ProgramVersion
 from rencai.programs.schema import PackError, validate_pack
 
@@ -49,9 +54,45 @@ def parse_pack_file(path: str | Path) -> dict:
     return validate_pack(data, name)
 
 
+def _store_template(template: dict, filename: str, where: str) -> dict:
+    """Check a blank form (申报表) like an upload and keep its bytes in the default
+    storage under a name made of its SHA-256: the same file is stored once, and a
+    changed file is a new name, so the definition (and the program's version) changes
+    with it while older versions keep theirs."""
+    source = Path(template["source"])
+    with source.open("rb") as handle:
+        try:
+            checked = check_upload(File(handle, name=source.name))
+        except ServiceError as exc:
+            raise PackError(
+                filename, where, f'template "{template["path"]}": {exc.message}'
+            ) from None
+        name = f"templates/{checked.sha256}.{checked.extension}"
+        if not default_storage.exists(name):
+            handle.seek(0)
+            name = default_storage.save(name, ContentFile(handle.read()))
+    return {
+        "name": checked.original_name,
+        "file": name,
+        "sha256": checked.sha256,
+        "size": checked.size,
+    }
+
+
+def _store_templates(pack_data: dict, filename: str) -> None:
+    for i, program in enumerate(pack_data["programs"]):
+        for j, spec in enumerate(program["materials"]):
+            if "template" in spec:
+                where = f"programs[{i}].materials[{j}].template"
+                spec["template"] = _store_template(spec["template"], filename, where)
+
+
 def load_pack(path: str | Path, *, actor=None) -> LoadReport:
     pack_data = parse_pack_file(path)
     source = str(path)
+    # Stored before the transaction; a failed load leaves at most unused, content-named
+    # files that a later load of the same template reuses.
+    _store_templates(pack_data, source)
     report = LoadReport(pack=pack_data["pack"])
     with transaction.atomic():
         pack, _ = Pack.objects.select_for_update().get_or_create(

@@ -5,6 +5,9 @@ YAML document and returns it normalised (defaults filled in); the first problem 
 
 import re
 from decimal import Decimal, InvalidOperation
+from pathlib import Path, PurePosixPath
+
+from rencai.profiles.materials import ALLOWED_EXTENSIONS
 
 FIELD_TYPES = {
     "text",
@@ -455,7 +458,9 @@ def _program(c: _Checker, prog, p, categories, talent=None, agency=None) -> dict
     out["commitment"] = c.text(prog.get("commitment", ""), f"{p}.commitment", allow_empty=True)
     out["fields"] = _fields(c, prog.get("fields") or [], f"{p}.fields", talent, agency)
     field_types = {f["code"]: f["type"] for f in out["fields"]}
-    out["materials"] = _materials(c, prog.get("materials") or [], f"{p}.materials")
+    out["materials"] = _materials(
+        c, prog.get("materials") or [], f"{p}.materials", Path(c.filename).parent
+    )
     out["period"] = _period(c, prog.get("period"), f"{p}.period", field_types)
     out["rules"] = _rules(c, prog.get("rules") or [], f"{p}.rules", out, talent)
     out["grading"] = _grading(c, prog.get("grading"), f"{p}.grading", out, field_types, agency)
@@ -625,24 +630,69 @@ def _fields(c, fields, p, talent=None, agency=None):
     return out
 
 
-def _materials(c, materials, p):
+def _materials(c, materials, p, base_dir: Path):
     out, seen = [], set()
     for i, m in enumerate(c.items(materials, p)):
         mp = f"{p}[{i}]"
-        c.mapping(m, mp, required=("type", "label"), optional=("required", "help"))
+        c.mapping(
+            m, mp, required=("type", "label"), optional=("required", "help", "formats", "template")
+        )
         code = c.code(m["type"], f"{mp}.type")
         if code in seen:
             c.fail(f"{mp}.type", f'duplicate material "{code}"')
         seen.add(code)
-        out.append(
-            {
-                "type": code,
-                "label": c.text(m["label"], f"{mp}.label"),
-                "required": bool(m.get("required", False)),
-                "help": c.text(m.get("help", ""), f"{mp}.help", allow_empty=True),
-            }
-        )
+        material = {
+            "type": code,
+            "label": c.text(m["label"], f"{mp}.label"),
+            "required": bool(m.get("required", False)),
+            "help": c.text(m.get("help", ""), f"{mp}.help", allow_empty=True),
+        }
+        # Only declared keys are added: a pack without them keeps its programs' digests.
+        if "formats" in m:
+            material["formats"] = _formats(c, m["formats"], f"{mp}.formats")
+        if "template" in m:
+            material["template"] = _template(c, m["template"], f"{mp}.template", base_dir)
+        out.append(material)
     return out
+
+
+def _formats(c, formats, p) -> list[str]:
+    """The extensions a material of this type may have (``[pdf]``), a subset of the
+    extensions any material may have."""
+    out = []
+    for j, ext in enumerate(c.items(formats, p, min_items=1)):
+        value = ext.strip().lower().lstrip(".") if isinstance(ext, str) else ext
+        if value not in ALLOWED_EXTENSIONS:
+            c.fail(
+                f"{p}[{j}]",
+                f"unknown format {ext!r} (allowed: {', '.join(ALLOWED_EXTENSIONS)})",
+            )
+        if value not in out:
+            out.append(value)
+    return out
+
+
+def _template(c, value, p, base_dir: Path) -> dict:
+    """A blank form (申报表) beside the pack: a relative path that stays inside the pack
+    file's directory, names an existing file and has an allowed extension. The loader
+    stores the file's bytes; here only the path is checked."""
+    text = c.text(value, p)
+    pure = PurePosixPath(text.replace("\\", "/"))
+    if pure.is_absolute() or re.match(r"^[A-Za-z]:", text) or ".." in pure.parts:
+        c.fail(p, f'template "{text}" must be a relative path inside the pack\'s directory')
+    base = base_dir.resolve()
+    target = (base / pure).resolve()
+    if not target.is_relative_to(base):
+        c.fail(p, f'template "{text}" must stay inside the pack\'s directory')
+    if not target.is_file():
+        c.fail(p, f'template "{text}": file not found')
+    ext = target.suffix.lower().lstrip(".")
+    if ext not in ALLOWED_EXTENSIONS:
+        c.fail(
+            p,
+            f'template "{text}" must be one of the formats {", ".join(ALLOWED_EXTENSIONS)}',
+        )
+    return {"path": text, "source": str(target)}
 
 
 def _period(c, period, p, field_types):
