@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from rencai.accounts.models import User
+from rencai.agency.catalog import qualification_choices
 from rencai.errors import ServiceError
 from rencai.identity import (
     clean_credit_code,
@@ -51,6 +52,20 @@ def _phone_field(label=None):
 
 
 _clean_login_name = clean_login_name
+
+
+def _qualifications_field(choices):
+    """资质情况 (F61): the active pack's agency qualifications, at least one ticked."""
+    return forms.MultipleChoiceField(
+        label=_("资质情况"),
+        choices=choices,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("选择您所具有的资质情况，可多选。"),
+        error_messages={
+            "required": _("请至少选择一项资质情况。"),
+            "invalid_choice": _("资质情况中有未知的选项：%(value)s。"),
+        },
+    )
 
 
 class PasswordPairMixin:
@@ -222,6 +237,10 @@ class EmployerRegistrationForm(ServiceErrorMixin, PasswordPairMixin, forms.Form)
             self.fields["licence_number"].required = True
             self.fields["contact_name"].label = _("经办人姓名")
             self.fields["phone"].label = _("经办人手机号码")
+            choices = qualification_choices()
+            if choices:
+                self.fields["qualifications"] = _qualifications_field(choices)
+                self.order_fields(["name", "credit_code", "kind", "qualifications"])
         else:
             del self.fields["licence_number"]
 

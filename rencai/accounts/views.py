@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from rencai.accounts import forms, services
 from rencai.accounts.models import User
 from rencai.accounts.sms_codes import sms_code_send
+from rencai.agency.catalog import qualification_names
 from rencai.city import city_setting
 from rencai.errors import ServiceError
 from rencai.identity import clean_phone
@@ -148,6 +149,7 @@ def _register_employer(request, agency: bool):
             login_name=d.get("login_name") or "",
             email=d.get("email") or "",
             accepted_notice=d["accept_notice"],
+            qualifications=d.get("qualifications") or [],
         )
         try:
             user = services.employer_register(data=data, request=request)
@@ -174,10 +176,13 @@ def register_agency(request):
 @login_required
 def centre(request):
     user = request.user
+    employer = user.own_employer() if user.is_organisation_account else None
     ctx = {
-        "employer": user.own_employer() if user.is_organisation_account else None,
+        "employer": employer,
         "legacy_count": user.legacy_records.count() if user.is_person else 0,
     }
+    if employer is not None:
+        ctx["qualifications"] = qualification_names(employer.qualifications)
     return render(request, "accounts/centre.html", ctx)
 
 

@@ -91,6 +91,12 @@ class Employer(models.Model):
     contact_name = models.CharField(_("联系人"), max_length=50, blank=True)
     phone = models.CharField(_("联系电话"), max_length=20, blank=True)
     licence_number = models.CharField(_("人力资源服务许可证编号"), max_length=50, blank=True)
+    qualifications = models.JSONField(
+        _("资质情况"),
+        default=list,
+        blank=True,
+        help_text=_("人力资源服务机构的资质代码，取自政策包的 agency.qualifications（F61）。"),
+    )
     park = models.ForeignKey(
         "Authority",
         verbose_name=_("所在园区"),

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from rencai.accounts import services
 from rencai.accounts.forms import ReviewForm
 from rencai.accounts.models import User
+from rencai.agency.catalog import qualification_names
 from rencai.applications import selectors
 from rencai.errors import ServiceError
 from rencai.orgs.models import Employer, Membership
@@ -142,6 +143,7 @@ def employer_review(request, pk: int):
             "employer": employer,
             "form": form,
             "admin_user": admin.user if admin else None,
+            "qualifications": qualification_names(employer.qualifications),
         },
     )
 
