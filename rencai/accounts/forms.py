@@ -257,6 +257,48 @@ class EmployerRegistrationForm(ServiceErrorMixin, PasswordPairMixin, forms.Form)
         return _clean_login_name(self.cleaned_data.get("login_name"))
 
 
+class RegistrationChangeForm(ServiceErrorMixin, forms.Form):
+    """注册信息变更 (F61): the details as in force, to edit; the service checks them again."""
+
+    name = forms.CharField(label=_("机构名称"), max_length=100, help_text=_("输入机构名称全称。"))
+    credit_code = forms.CharField(
+        label=_("统一社会信用代码"), max_length=30, help_text=_("18位，字母将自动转为大写。")
+    )
+    licence_number = forms.CharField(label=_("人力资源许可证编号"), max_length=50)
+    contact_name = forms.CharField(
+        label=_("经办人"), max_length=50, help_text=_("具体业务的经办人。")
+    )
+    phone = _phone_field(_("经办人手机"))
+
+    def __init__(self, *args, agency: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["phone"].help_text = _("用于接收短信通知及找回密码。")
+        if agency:
+            choices = qualification_choices()
+            if choices:
+                self.fields["qualifications"] = _qualifications_field(choices)
+                self.order_fields(["name", "credit_code", "qualifications"])
+        else:
+            del self.fields["licence_number"]
+            self.fields["name"].label = _("单位名称")
+            self.fields["name"].help_text = _("与营业执照或法人证书一致。")
+            self.fields["contact_name"].label = _("联系人")
+            self.fields["contact_name"].help_text = ""
+            self.fields["phone"].label = _("联系人手机号码")
+
+    def clean_name(self):
+        return self.cleaned_data["name"].strip()
+
+    def clean_credit_code(self):
+        return clean_credit_code(self.cleaned_data["credit_code"])
+
+    def clean_phone(self):
+        return clean_phone(self.cleaned_data["phone"])
+
+    def clean_contact_name(self):
+        return clean_real_name(self.cleaned_data["contact_name"])
+
+
 class PasswordLoginForm(ServiceErrorMixin, forms.Form):
     identifier = forms.CharField(
         label=_("证件号码 / 统一社会信用代码 / 登录名"),
