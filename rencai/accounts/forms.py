@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from rencai.accounts.models import User
+from rencai.agency.catalog import qualification_choices
 from rencai.errors import ServiceError
 from rencai.identity import (
     clean_credit_code,
@@ -51,6 +52,20 @@ def _phone_field(label=None):
 
 
 _clean_login_name = clean_login_name
+
+
+def _qualifications_field(choices):
+    """资质情况 (F61): the active pack's agency qualifications, at least one ticked."""
+    return forms.MultipleChoiceField(
+        label=_("资质情况"),
+        choices=choices,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("选择您所具有的资质情况，可多选。"),
+        error_messages={
+            "required": _("请至少选择一项资质情况。"),
+            "invalid_choice": _("资质情况中有未知的选项：%(value)s。"),
+        },
+    )
 
 
 class PasswordPairMixin:
@@ -222,6 +237,10 @@ class EmployerRegistrationForm(ServiceErrorMixin, PasswordPairMixin, forms.Form)
             self.fields["licence_number"].required = True
             self.fields["contact_name"].label = _("经办人姓名")
             self.fields["phone"].label = _("经办人手机号码")
+            choices = qualification_choices()
+            if choices:
+                self.fields["qualifications"] = _qualifications_field(choices)
+                self.order_fields(["name", "credit_code", "kind", "qualifications"])
         else:
             del self.fields["licence_number"]
 
@@ -236,6 +255,48 @@ class EmployerRegistrationForm(ServiceErrorMixin, PasswordPairMixin, forms.Form)
 
     def clean_login_name(self):
         return _clean_login_name(self.cleaned_data.get("login_name"))
+
+
+class RegistrationChangeForm(ServiceErrorMixin, forms.Form):
+    """注册信息变更 (F61): the details as in force, to edit; the service checks them again."""
+
+    name = forms.CharField(label=_("机构名称"), max_length=100, help_text=_("输入机构名称全称。"))
+    credit_code = forms.CharField(
+        label=_("统一社会信用代码"), max_length=30, help_text=_("18位，字母将自动转为大写。")
+    )
+    licence_number = forms.CharField(label=_("人力资源许可证编号"), max_length=50)
+    contact_name = forms.CharField(
+        label=_("经办人"), max_length=50, help_text=_("具体业务的经办人。")
+    )
+    phone = _phone_field(_("经办人手机"))
+
+    def __init__(self, *args, agency: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["phone"].help_text = _("用于接收短信通知及找回密码。")
+        if agency:
+            choices = qualification_choices()
+            if choices:
+                self.fields["qualifications"] = _qualifications_field(choices)
+                self.order_fields(["name", "credit_code", "qualifications"])
+        else:
+            del self.fields["licence_number"]
+            self.fields["name"].label = _("单位名称")
+            self.fields["name"].help_text = _("与营业执照或法人证书一致。")
+            self.fields["contact_name"].label = _("联系人")
+            self.fields["contact_name"].help_text = ""
+            self.fields["phone"].label = _("联系人手机号码")
+
+    def clean_name(self):
+        return self.cleaned_data["name"].strip()
+
+    def clean_credit_code(self):
+        return clean_credit_code(self.cleaned_data["credit_code"])
+
+    def clean_phone(self):
+        return clean_phone(self.cleaned_data["phone"])
+
+    def clean_contact_name(self):
+        return clean_real_name(self.cleaned_data["contact_name"])
 
 
 class PasswordLoginForm(ServiceErrorMixin, forms.Form):

@@ -3,7 +3,7 @@ transaction each, a ServiceError with a Chinese message for every refusal, and a
 row for every change (F01–F12)."""
 
 import datetime
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.auth.password_validation import validate_password
@@ -17,6 +17,7 @@ from django.utils.translation import ngettext
 from rencai.accounts.closing import closure_blockers
 from rencai.accounts.models import LegacyRecord, LoginLock, SmsCode, User
 from rencai.accounts.sms_codes import sms_code_check, sms_code_use
+from rencai.agency.catalog import clean_qualifications
 from rencai.audit.services import audit_record
 from rencai.city import city_setting
 from rencai.errors import ServiceError
@@ -166,6 +167,7 @@ class EmployerRegistration:
     login_name: str = ""
     email: str = ""
     accepted_notice: bool = False
+    qualifications: list[str] = field(default_factory=list)
 
 
 def employer_register(*, data: EmployerRegistration, request=None) -> User:
@@ -179,8 +181,10 @@ def employer_register(*, data: EmployerRegistration, request=None) -> User:
         Employer.Kind.HR_AGENCY,
     }:
         raise ServiceError(_("请选择单位类型。"), field="kind")
-    if data.kind == Employer.Kind.HR_AGENCY and not data.licence_number.strip():
+    agency = data.kind == Employer.Kind.HR_AGENCY
+    if agency and not data.licence_number.strip():
         raise ServiceError(_("人力资源服务机构请填写许可证编号。"), field="licence_number")
+    qualifications = clean_qualifications(data.qualifications) if agency else []
     if data.district.level != Region.Level.DISTRICT:
         raise ServiceError(_("请选择单位所属区县。"), field="district")
     if Employer.objects.filter(credit_code=data.credit_code).exists():
@@ -207,6 +211,7 @@ def employer_register(*, data: EmployerRegistration, request=None) -> User:
                 contact_name=data.contact_name,
                 phone=data.phone,
                 licence_number=data.licence_number.strip(),
+                qualifications=qualifications,
                 status=Employer.Status.PENDING if review else Employer.Status.APPROVED,
             )
             user = User(
@@ -233,6 +238,7 @@ def employer_register(*, data: EmployerRegistration, request=None) -> User:
                     "credit_code": employer.credit_code,
                     "kind": employer.kind,
                     "district": data.district.code,
+                    "qualifications": qualifications,
                     "status": employer.status,
                 },
                 request=request,

@@ -18,4 +18,5 @@ urlpatterns = [
     path("me/password/", views.password_change, name="password"),
     path("me/phone/", views.phone_change, name="phone"),
     path("me/close/", views.account_close, name="close"),
+    path("registration-change/", views.registration_change, name="registration_change"),
 ]

@@ -5,7 +5,7 @@ from django.contrib.auth import login as auth_login
 from django.contrib.auth import logout as auth_logout
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -13,9 +13,11 @@ from django.views.decorators.http import require_POST
 from rencai.accounts import forms, services
 from rencai.accounts.models import User
 from rencai.accounts.sms_codes import sms_code_send
+from rencai.agency.catalog import qualification_choices, qualification_names
 from rencai.city import city_setting
 from rencai.errors import ServiceError
 from rencai.identity import clean_phone
+from rencai.orgs import changes
 
 BACKEND = "rencai.accounts.backends.IdentifierBackend"
 
@@ -148,6 +150,7 @@ def _register_employer(request, agency: bool):
             login_name=d.get("login_name") or "",
             email=d.get("email") or "",
             accepted_notice=d["accept_notice"],
+            qualifications=d.get("qualifications") or [],
         )
         try:
             user = services.employer_register(data=data, request=request)
@@ -174,11 +177,54 @@ def register_agency(request):
 @login_required
 def centre(request):
     user = request.user
+    employer = user.own_employer() if user.is_organisation_account else None
     ctx = {
-        "employer": user.own_employer() if user.is_organisation_account else None,
+        "employer": employer,
         "legacy_count": user.legacy_records.count() if user.is_person else 0,
     }
+    if employer is not None:
+        ctx["qualifications"] = qualification_names(employer.qualifications)
+        ctx["pending_change"] = changes.pending_change(employer)
     return render(request, "accounts/centre.html", ctx)
+
+
+@login_required
+def registration_change(request):
+    """注册信息变更 (F61): propose new details; they take effect once the district HR
+    bureau approves. The pending request and every earlier one are shown."""
+    user = request.user
+    employer = user.own_employer() if user.is_organisation_account else None
+    if employer is None:
+        raise Http404
+    form = forms.RegistrationChangeForm(
+        request.POST or None,
+        agency=changes.is_agency(employer),
+        initial=changes.details_in_force(employer),
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            changes.change_request(actor=user, data=form.cleaned_data, request=request)
+        except ServiceError as exc:
+            form.add_service_error(exc)
+        else:
+            messages.success(
+                request,
+                _("变更申请已提交，请等待所属区县人社部门审核；审核通过前原注册信息继续有效。"),
+            )
+            return redirect("accounts:registration_change")
+    names = dict(qualification_choices())
+    history = [(c, changes.change_rows(c, names)) for c in changes.history_of(employer)]
+    return render(
+        request,
+        "accounts/registration_change.html",
+        {
+            "employer": employer,
+            "form": form,
+            "pending": next((c for c, _rows in history if c.is_pending), None),
+            "history": history,
+            "menu": "registration_change",
+        },
+    )
 
 
 @login_required

@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from rencai.audit.admin_mixins import AuditedAdminMixin
-from rencai.orgs.models import Authority, Employer, Membership, Region
+from rencai.orgs.models import Authority, Employer, Membership, Region, RegistrationChange
 
 
 @admin.register(Region)
@@ -40,3 +40,19 @@ class MembershipAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_filter = ["role"]
     search_fields = ["user__username", "user__real_name", "authority__name", "employer__name"]
     raw_id_fields = ["user", "employer"]
+
+
+@admin.register(RegistrationChange)
+class RegistrationChangeAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    """Read only: changes are requested and decided through the pages (F61)."""
+
+    list_display = ["employer", "state", "created_at", "reviewer", "decided_at"]
+    list_filter = ["state"]
+    search_fields = ["employer__name", "employer__credit_code"]
+    readonly_fields = [f.name for f in RegistrationChange._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

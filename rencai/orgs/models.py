@@ -91,6 +91,12 @@ class Employer(models.Model):
     contact_name = models.CharField(_("联系人"), max_length=50, blank=True)
     phone = models.CharField(_("联系电话"), max_length=20, blank=True)
     licence_number = models.CharField(_("人力资源服务许可证编号"), max_length=50, blank=True)
+    qualifications = models.JSONField(
+        _("资质情况"),
+        default=list,
+        blank=True,
+        help_text=_("人力资源服务机构的资质代码，取自政策包的 agency.qualifications（F61）。"),
+    )
     park = models.ForeignKey(
         "Authority",
         verbose_name=_("所在园区"),
@@ -187,3 +193,63 @@ class Membership(models.Model):
     @property
     def organisation(self):
         return self.authority or self.employer
+
+
+class RegistrationChange(models.Model):
+    """An organisation asks to change its registration details (注册信息变更, F61). The
+    values in force stay until the district HR bureau approves; ``before`` holds them as
+    they were at request time, ``after`` the proposed ones. Every request is kept."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("待审核")
+        APPROVED = "approved", _("审核通过")
+        REJECTED = "rejected", _("审核不通过")
+
+    employer = models.ForeignKey(
+        Employer,
+        verbose_name=_("单位"),
+        on_delete=models.PROTECT,
+        related_name="registration_changes",
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("申请人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    before = models.JSONField(_("变更前"))
+    after = models.JSONField(_("变更后"))
+    state = models.CharField(
+        _("审核状态"), max_length=10, choices=State.choices, default=State.PENDING
+    )
+    opinion = models.TextField(_("审核意见"), blank=True)
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("审核人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
+    created_at = models.DateTimeField(_("申请时间"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("注册信息变更")
+        verbose_name_plural = _("注册信息变更")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["employer"],
+                condition=Q(state="pending"),
+                name="registration_change_one_pending",
+            )
+        ]
+        indexes = [models.Index(fields=["state", "created_at"])]
+
+    def __str__(self):
+        return f"{self.employer} {self.created_at:%Y-%m-%d} {self.get_state_display()}"
+
+    @property
+    def is_pending(self):
+        return self.state == self.State.PENDING

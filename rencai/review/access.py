@@ -4,7 +4,7 @@ raises the same 404 for "does not exist" and "not yours" (STYLE.md)."""
 from django.http import Http404
 
 from rencai.accounts.models import User
-from rencai.orgs.models import Authority, Employer, Membership
+from rencai.orgs.models import Authority, Employer, Membership, RegistrationChange
 
 
 def reviewable_districts_of(user: User) -> set[int]:
@@ -40,6 +40,18 @@ def employer_for_district_reviewer(user: User, pk: int) -> Employer:
     if employer is None or employer.district_id not in reviewable_districts_of(user):
         raise Http404
     return employer
+
+
+def change_for_district_reviewer(user: User, pk: int) -> RegistrationChange:
+    """A registration change (F61) for the HR bureau of the organisation's district."""
+    change = (
+        RegistrationChange.objects.select_related("employer__district", "requested_by", "reviewer")
+        .filter(pk=pk)
+        .first()
+    )
+    if change is None or change.employer.district_id not in reviewable_districts_of(user):
+        raise Http404
+    return change
 
 
 def person_for_employer_reviewer(user: User, pk: int) -> User:

@@ -14,11 +14,14 @@ from django.utils.translation import gettext as _
 from rencai.accounts import services
 from rencai.accounts.forms import ReviewForm
 from rencai.accounts.models import User
+from rencai.agency.catalog import qualification_names
 from rencai.applications import selectors
 from rencai.errors import ServiceError
-from rencai.orgs.models import Employer, Membership
+from rencai.orgs import changes
+from rencai.orgs.models import Employer, Membership, RegistrationChange
 from rencai.params import parse_id
 from rencai.review.access import (
+    change_for_district_reviewer,
     employer_for_district_reviewer,
     employer_roles_of,
     is_staff_area_user,
@@ -54,6 +57,7 @@ def dashboard(request):
         ).count()
         if districts
         else None,
+        "pending_changes": changes.changes_for_districts(districts).count() if districts else None,
         "pending_people": User.objects.filter(
             employer_id__in=employers,
             registration_status=User.RegistrationStatus.PENDING,
@@ -142,7 +146,64 @@ def employer_review(request, pk: int):
             "employer": employer,
             "form": form,
             "admin_user": admin.user if admin else None,
+            "qualifications": qualification_names(employer.qualifications),
         },
+    )
+
+
+@_staff_required
+def change_list(request):
+    """注册信息变更 (F61): the requests of the reviewer's districts."""
+    districts = reviewable_districts_of(request.user)
+    if not districts:
+        raise Http404
+    status = _status_filter(
+        request, RegistrationChange.State.choices, RegistrationChange.State.PENDING
+    )
+    q = request.GET.get("q", "").strip()
+    qs = changes.changes_for_districts(districts, status)
+    if q:
+        qs = qs.filter(
+            Q(employer__name__icontains=q) | Q(employer__credit_code__icontains=q.upper())
+        )
+    page = Paginator(qs.order_by("created_at", "id"), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "review/change_list.html",
+        {
+            "page": page,
+            "status": status,
+            "q": q,
+            "statuses": RegistrationChange.State.choices,
+        },
+    )
+
+
+@_staff_required
+def change_review(request, pk: int):
+    change = change_for_district_reviewer(request.user, pk)
+    form = ReviewForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            changes.change_review(
+                actor=request.user,
+                change_id=change.pk,
+                approve=form.cleaned_data["decision"] == "approve",
+                opinion=form.cleaned_data["opinion"],
+                request=request,
+            )
+        except ServiceError as exc:
+            form.add_service_error(exc)
+        else:
+            messages.success(
+                request, _("已保存审核结果：%(name)s。") % {"name": change.employer.name}
+            )
+            return redirect("review:changes")
+    form.fields["opinion"].help_text = _("不通过时必填，单位将看到这段意见。")
+    return render(
+        request,
+        "review/change_review.html",
+        {"change": change, "rows": changes.change_rows(change), "form": form},
     )
 
 
