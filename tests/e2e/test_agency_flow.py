@@ -301,3 +301,24 @@ def test_agency_walk_registration_grading_upgrade_keep_and_subsidy(
     expect(page.get_by_role("link", name="备案表.pdf")).to_be_visible()
     check_a11y(page, "subsidy application detail")
     shot(page, "agency-subsidy-detail")
+
+    # 五、注册信息变更 (F61): the old details stay in force until the district approves
+    page.get_by_role("link", name="注册信息变更").click()
+    check_a11y(page, "/accounts/registration-change/")
+    page.locator("#id_contact_name").fill("韩新经办")
+    page.get_by_role("button", name="提交变更申请").click()
+    expect(page.get_by_text("变更申请待审核")).to_be_visible()
+    agency.refresh_from_db()
+    assert agency.contact_name == "韩聚才"
+    log_out(page)
+    password_login(page, url, "dongcheng_reviewer", PASSWORD)
+    page.get_by_role("link", name="工作台", exact=True).click()
+    page.get_by_role("link", name=re.compile("注册信息变更审核")).click()
+    page.get_by_role("link", name=f"审核 {NAME}").click()
+    expect(page.locator("tr.changed")).to_contain_text("韩新经办")
+    page.get_by_label("审核通过", exact=True).check()
+    accept_next_confirm(page)
+    page.get_by_role("button", name="提交审核结果").click()
+    expect(page.locator(".messages")).to_contain_text("已保存审核结果")
+    agency.refresh_from_db()
+    assert agency.contact_name == "韩新经办"
