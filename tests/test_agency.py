@@ -73,6 +73,12 @@ def pdf_upload(name="制度.pdf"):
     return SimpleUploadedFile(name, PDF, content_type="application/pdf")
 
 
+def new_rating(user, category="job_placement"):
+    return agency.grading_create(
+        actor=user, year=timezone.localdate().year, service_category=category, kind="rating"
+    )
+
+
 def fill_all(user, app, answers=FULL):
     for code, value in answers.items():
         app = agency.indicator_save(actor=user, application=app, code=code, value=value)
@@ -81,12 +87,7 @@ def fill_all(user, app, answers=FULL):
 
 def graded(city, answers=FULL):
     """A rating of 职业介绍 filled, reported and approved by both bureaus."""
-    app = agency.grading_create(
-        actor=city.agency_user,
-        year=timezone.localdate().year,
-        service_category="job_placement",
-        kind="rating",
-    )
+    app = new_rating(city.agency_user, "job_placement")
     app = fill_all(city.agency_user, app, answers)
     t.submit(actor=city.agency_user, application=app, commitment_accepted=True)
     t.approve(actor=city.district_reviewer, application=app)
@@ -187,12 +188,7 @@ def test_grades_need_the_score_and_the_must_have_indicators(agencies):
 @pytest.mark.django_db
 def test_report_is_refused_until_every_required_indicator_is_done(agencies):
     user = agencies.agency_user
-    app = agency.grading_create(
-        actor=user,
-        year=timezone.localdate().year,
-        service_category="job_placement",
-        kind="rating",
-    )
+    app = new_rating(user, "job_placement")
     assert app.state == S.DRAFT and app.employer == agencies.agency
     app = agency.indicator_save(actor=user, application=app, code="jp_licence", value="yes")
     with pytest.raises(ServiceError) as exc:
@@ -210,12 +206,7 @@ def test_report_is_refused_until_every_required_indicator_is_done(agencies):
 @pytest.mark.django_db
 def test_a_bad_answer_changes_nothing(agencies):
     user = agencies.agency_user
-    app = agency.grading_create(
-        actor=user,
-        year=timezone.localdate().year,
-        service_category="job_placement",
-        kind="rating",
-    )
+    app = new_rating(user, "job_placement")
     app = agency.indicator_save(actor=user, application=app, code="jp_years", value="4")
     version = app.version
     with pytest.raises(ServiceError, match="请填写数字"):
@@ -232,12 +223,7 @@ def test_a_bad_answer_changes_nothing(agencies):
 @pytest.mark.django_db
 def test_a_return_is_corrected_and_reported_again_then_graded(agencies):
     user = agencies.agency_user
-    app = agency.grading_create(
-        actor=user,
-        year=timezone.localdate().year,
-        service_category="job_placement",
-        kind="rating",
-    )
+    app = new_rating(user, "job_placement")
     app = fill_all(user, app, {**FULL, "jp_staff": "3"})
     t.submit(actor=user, application=app, commitment_accepted=True)
     t.return_(
@@ -260,12 +246,7 @@ def test_a_return_is_corrected_and_reported_again_then_graded(agencies):
 @pytest.mark.django_db
 def test_no_grade_reached_cannot_be_approved(agencies):
     user = agencies.agency_user
-    app = agency.grading_create(
-        actor=user,
-        year=timezone.localdate().year,
-        service_category="job_placement",
-        kind="rating",
-    )
+    app = new_rating(user, "job_placement")
     app = fill_all(user, app, {**FULL, "jp_licence": "no"})
     t.submit(actor=user, application=app, commitment_accepted=True)
     t.approve(actor=agencies.district_reviewer, application=app)
@@ -278,12 +259,7 @@ def test_no_grade_reached_cannot_be_approved(agencies):
 @pytest.mark.django_db
 def test_reviewer_adjusts_a_score_with_a_reason_and_it_is_audited(agencies, client):
     user = agencies.agency_user
-    app = agency.grading_create(
-        actor=user,
-        year=timezone.localdate().year,
-        service_category="job_placement",
-        kind="rating",
-    )
+    app = new_rating(user, "job_placement")
     app = fill_all(user, app)
     t.submit(actor=user, application=app, commitment_accepted=True)
     with pytest.raises(ServiceError, match="调整理由"):
@@ -436,12 +412,7 @@ def test_one_unsettled_grading_per_category_and_a_year_in_range(agencies):
 def test_an_agency_cannot_see_or_act_on_another_agencys_gradings(agencies, client):
     mine = graded(agencies)
     grade = AgencyGrade.objects.get(application=mine)
-    draft = agency.grading_create(
-        actor=agencies.agency_user,
-        year=timezone.localdate().year,
-        service_category="consulting",
-        kind="rating",
-    )
+    draft = new_rating(agencies.agency_user, "consulting")
     client.force_login(agencies.other_user)
     missing = 999999
     for pk in (draft.pk, missing):
@@ -507,3 +478,25 @@ def test_expiry_notice_60_days_before_once(agencies):
     # an expired grade is not announced
     AgencyGrade.objects.filter(pk=grade.pk).update(expiry_notified_at=None)
     assert agency.expiry_notices(today=grade.valid_until + datetime.timedelta(days=1)) == 0
+
+
+@pytest.mark.django_db
+def test_a_rating_is_not_started_or_emptied_outside_its_pages(agencies):
+    """The API and the generic form save through draft_save too: a rating cannot be
+    created there, and a save without the answers keeps them and the kind."""
+    user = agencies.agency_user
+    with pytest.raises(ServiceError, match="分类分级申报"):
+        t.draft_save(
+            actor=user,
+            program=rating_program(),
+            data={"year": timezone.localdate().year, "service_category": "job_placement"},
+        )
+    app = new_rating(user, "job_placement")
+    app = agency.indicator_save(actor=user, application=app, code="jp_years", value="4")
+    app = t.draft_save(
+        actor=user,
+        application=app,
+        data={"year": app.data["year"], "service_category": "job_placement", "grading_kind": "x"},
+        seen_version=app.version,
+    )
+    assert app.data["indicators"] == {"jp_years": 4} and app.data["grading_kind"] == "rating"

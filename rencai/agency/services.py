@@ -96,6 +96,26 @@ def _check_year(year) -> int:
     return year
 
 
+def grading_data(app: Application, data: dict, created: bool) -> dict:
+    """What a rating's draft keeps, whoever saves it (the form, the API): it is created
+    by ``grading_create`` or ``upgrade_start`` only, its kind never changes, and its
+    indicator answers are written by ``indicator_save`` only — a save that leaves them
+    out keeps them."""
+    if created:
+        if "grading_kind" not in data or "indicators" not in data:
+            raise ServiceError(
+                _("分类分级评定请在“分类分级管理 → 申请列表”中点击“分类分级申报”新建。"),
+                code="state",
+            )
+        return data
+    out = dict(data)
+    for key in ("grading_kind", "indicators"):
+        if key not in out and key in app.data:
+            out[key] = app.data[key]
+    out["grading_kind"] = app.data.get("grading_kind", out.get("grading_kind"))
+    return out
+
+
 def grading_create(*, actor, year, service_category: str, kind: str, request=None) -> Application:
     """分类分级申报 (F56): a draft rating (评定) or upgrade (升级) application."""
     agency = _require_agency(actor)

@@ -392,6 +392,10 @@ def draft_save(
                 )
             created = False
         files = form_uploads.check_uploads(app.definition, uploads)
+        if app.definition.get("grading") == "rating":
+            from rencai.agency.services import grading_data
+
+            data = grading_data(app, data, created)
         app.data = data
         _derive(app)
         _save(app)
