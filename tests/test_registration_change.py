@@ -16,6 +16,7 @@ from rencai.notifications.models import Message
 from rencai.orgs import changes
 from rencai.orgs.models import Employer, Membership, RegistrationChange
 from rencai.programs.loader import load_pack
+from rencai.programs.models import Pack
 from tests.conftest import PASSWORD, make_credit_code
 
 AGENCY_PACK = """
@@ -65,6 +66,8 @@ def agency_pack(db, tmp_path):
     path = tmp_path / "agency.yaml"
     path.write_text(textwrap.dedent(AGENCY_PACK), encoding="utf-8")
     load_pack(path)
+    # this pack's qualifications, not the demo city's (policies/agency.yaml)
+    Pack.objects.filter(agency__isnull=False).exclude(code="agency_test").update(active=False)
     return path
 
 
@@ -150,6 +153,7 @@ def test_agency_registers_with_its_qualifications_shown_to_reviewer_and_itself(
 
 
 def test_without_an_agency_pack_the_form_asks_for_no_qualifications(client, city):
+    Pack.objects.filter(agency__isnull=False).update(active=False)
     assert "资质情况" not in client.get("/accounts/register/agency/").content.decode()
 
 
