@@ -500,3 +500,17 @@ def test_a_rating_is_not_started_or_emptied_outside_its_pages(agencies):
         seen_version=app.version,
     )
     assert app.data["indicators"] == {"jp_years": 4} and app.data["grading_kind"] == "rating"
+
+
+@pytest.mark.django_db
+def test_administrators_see_the_loaded_indicator_trees(agencies, client):
+    from rencai.programs.models import Pack
+
+    pack = Pack.objects.get(code="agency")
+    client.force_login(agencies.admin)
+    page = client.get(reverse("admin:programs_pack_change", args=[pack.pk])).content.decode()
+    assert "职业介绍" in page and "人力资源管理咨询" in page
+    assert "取得许可证年限" in page and "≥5年=10" in page
+    assert "A级 ≥ 80" in page and "jp_premises" in page
+    listing = client.get(reverse("admin:agency_agencygrade_changelist"))
+    assert listing.status_code == 200

@@ -2,6 +2,7 @@
 admin shows what is loaded and lets an administrator switch a program off."""
 
 from django.contrib import admin
+from django.template.loader import render_to_string
 from django.utils.translation import gettext_lazy as _
 
 from rencai.audit.admin_mixins import AuditedAdminMixin
@@ -11,7 +12,24 @@ from rencai.programs.models import Pack, Program
 @admin.register(Pack)
 class PackAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["code", "name", "source", "active", "loaded_at"]
-    readonly_fields = ["code", "name", "source", "sha256", "city", "loaded_at"]
+    readonly_fields = [
+        "code",
+        "name",
+        "source",
+        "sha256",
+        "city",
+        "loaded_at",
+        "agency_trees",
+    ]
+    exclude = ["agency"]
+
+    @admin.display(description=_("分类分级评价指标"))
+    def agency_trees(self, obj):
+        """AGENCY (F57): each service category's tree, points and grades, as loaded. The
+        pack's YAML is where they are edited (docs/policy-packs.md)."""
+        if not obj.agency:
+            return "—"
+        return render_to_string("agency/_trees_admin.html", {"agency": obj.agency})
 
     def has_add_permission(self, request):
         return False
