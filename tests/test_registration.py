@@ -241,6 +241,8 @@ def test_hr_agency_needs_its_licence_number(client, city, send_code):
     data = employer_form(city, sms_code=code, kind="hr_agency", name="示范人力资源服务公司")
     response = client.post("/accounts/register/agency/", data)
     assert "许可证编号" in response.content.decode()
+    assert "请至少选择一项资质情况" in response.content.decode()
+    data["qualifications"] = ["placement"]
     assert not Employer.objects.filter(name="示范人力资源服务公司").exists()
     response = client.post(
         "/accounts/register/agency/", {**data, "licence_number": "(示)人服证字[2026]001号"}
@@ -248,6 +250,7 @@ def test_hr_agency_needs_its_licence_number(client, city, send_code):
     assert response.status_code == 302
     agency = Employer.objects.get(name="示范人力资源服务公司")
     assert agency.kind == Employer.Kind.HR_AGENCY and agency.licence_number
+    assert agency.qualifications == ["placement"]
     assert Membership.objects.get(employer=agency).user.kind == User.Kind.AGENCY
 
 
