@@ -299,6 +299,9 @@ def test_reviewer_adjusts_a_score_with_a_reason_and_it_is_audited(agencies, clie
     entry = AuditEntry.objects.filter(action="agency.score_adjust").latest("id")
     assert entry.summary["after"]["reason"] == "只核实到3场招聘会"
     assert entry.summary["before"]["points"] == "10"
+    event = app.events.get(action="score_adjust")  # in the timeline, the agency's too
+    assert event.opinion == "上年度举办招聘会场次：10 → 5 分（只核实到3场招聘会）"
+    assert event.organisation == str(agencies.district_reviewer.memberships.get().authority)
     page = client.get(reverse("review:application", args=[app.pk])).content.decode()
     assert "95" in page and "只核实到3场招聘会" in page
     t.approve(actor=agencies.district_reviewer, application=app)

@@ -354,7 +354,18 @@ def score_adjust(*, actor, application_id, indicator: str, points, reason: str, 
         if len(reason) > 500:
             raise ServiceError(_("调整理由不能超过500字。"), field="reason")
         computed = scoring.points_for(ind, (app.data.get("indicators") or {}).get(indicator))
-        org, _membership = transitions._reviewer_org(actor, app)
+        org, membership = transitions._reviewer_org(actor, app)
+        transitions._event(
+            app,
+            action="score_adjust",
+            actor=actor,
+            from_state=app.state,
+            from_stage=app.stage,
+            opinion=_("%(i)s：%(a)s → %(b)s 分（%(r)s）")
+            % {"i": ind["name"], "a": computed or 0, "b": value, "r": reason},
+            role=membership.get_role_display() if membership else "",
+            org=org,
+        )
         adjustment = ScoreAdjustment.objects.create(
             application=app,
             indicator=indicator,

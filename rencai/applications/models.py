@@ -36,6 +36,8 @@ ACTION_NAMES = {
     "gap_clear": _("容缺解除"),
     "gap_refuse": _("容缺材料不符，退回补充"),
     "cancel": _("资格取消"),
+    # AGENCY (F58): a reviewer scored one indicator differently, with the reason
+    "score_adjust": _("调整指标得分"),
 }
 VERSION_REASONS = {
     "created": _("新建"),

@@ -211,7 +211,7 @@ def test_agency_walk_registration_grading_upgrade_keep_and_subsidy(
         "link", name=re.compile("^查看")
     ).click()
     timeline = page.locator(".timeline")
-    for step in ("新建暂存", "提交", "回退", "修改后重新提交", "审核通过"):
+    for step in ("新建暂存", "提交", "回退", "修改后重新提交", "调整指标得分", "审核通过"):
         expect(timeline).to_contain_text(step)
     expect(page.get_by_text("核实到6场招聘会")).to_be_visible()
     page.get_by_role("link", name="评定结果").click()
