@@ -213,7 +213,8 @@ def test_agency_walk_registration_grading_upgrade_keep_and_subsidy(
     timeline = page.locator(".timeline")
     for step in ("新建暂存", "提交", "回退", "修改后重新提交", "调整指标得分", "审核通过"):
         expect(timeline).to_contain_text(step)
-    expect(page.get_by_text("核实到6场招聘会")).to_be_visible()
+    expect(page.locator("#row-jp_fairs")).to_contain_text("审核调整：核实到6场招聘会")
+    expect(timeline).to_contain_text("上年度举办招聘会场次：10 → 8 分（核实到6场招聘会）")
     page.get_by_role("link", name="评定结果").click()
     row = page.get_by_role("row").filter(has_text="职业介绍")
     expect(row).to_contain_text("A")
