@@ -122,6 +122,7 @@ def test_agency_walk_registration_grading_upgrade_keep_and_subsidy(
     row = page.get_by_role("row").filter(has_text="职业介绍")
     for text in (str(app.pk), str(year), NAME, CREDIT, "评定", "填写中"):
         expect(row).to_contain_text(text)
+    shot(page, "agency-gradings")
 
     # reporting early: told what is missing
     row.get_by_role("link", name=re.compile("^上报")).click()
@@ -197,6 +198,7 @@ def test_agency_walk_registration_grading_upgrade_keep_and_subsidy(
     page.get_by_role("button", name="保存调整").click()
     expect(page.locator(".messages")).to_contain_text("已调整得分")
     expect(page.locator("#scores-title").locator("..")).to_contain_text("98")
+    shot(page, "agency-review-scores")
     log_out(page)
     assert ScoreAdjustment.objects.get(application=app).reason == "核实到6场招聘会"
     review_app(page, url, "dongcheng_reviewer", app, "审核通过")
