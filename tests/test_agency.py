@@ -517,3 +517,49 @@ def test_administrators_see_the_loaded_indicator_trees(agencies, client):
     assert "A级 ≥ 80" in page and "jp_premises" in page
     listing = client.get(reverse("admin:agency_agencygrade_changelist"))
     assert listing.status_code == 200
+
+
+# --- agency subsidies (F60): the engine with applicant kind "agency" --------------------
+
+
+def stored_files(root):
+    return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "name, content, message",
+    [
+        ("备案表.docx", b"PK\x03\x04 not really", "pdf"),
+        ("备案表.pdf", b"MZ\x90\x00 an exe", "内容与扩展名"),
+        ("备案表.pdf", b"%PDF-1.4\n" + b"0" * (1024 * 1024 + 10), "超过了 1 MB"),
+        ("备案表.pdf", b"", "空文件"),
+    ],
+)
+def test_an_agency_subsidy_form_must_be_a_real_pdf_within_the_limit(
+    agencies, client, settings, tmp_path, name, content, message
+):
+    settings.MEDIA_ROOT = tmp_path
+    settings.RENCAI_MAX_UPLOAD_BYTES = 1024 * 1024
+    client.force_login(agencies.agency_user)
+    url = reverse("applications:new", args=["agency_conference"])
+    before = stored_files(tmp_path)
+    response = client.post(
+        url,
+        {
+            "year": timezone.localdate().year,
+            "upload_conference_form": SimpleUploadedFile(name, content),
+        },
+    )
+    assert response.status_code == 200 and message in response.content.decode()
+    assert stored_files(tmp_path) == before
+    assert not Material.objects.filter(owner=agencies.agency_user).exists()
+    assert not Application.objects.filter(applicant=agencies.agency_user).exists()
+    good = client.post(
+        url,
+        {"year": timezone.localdate().year, "upload_conference_form": pdf_upload("备案表.pdf")},
+    )
+    app = Application.objects.get(applicant=agencies.agency_user)
+    assert good.status_code == 302 and app.state == S.DRAFT and app.employer == agencies.agency
+    material = app.attachments.get().material
+    assert material.file.read() == PDF and material.original_name == "备案表.pdf"
