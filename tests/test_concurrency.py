@@ -84,3 +84,51 @@ def test_many_approvals_of_one_item_without_a_version_give_one_transition(two_re
     assert ApplicationEvent.objects.filter(application=app, action="approve").count() == 1
     app.refresh_from_db()
     assert (app.state, app.stage) == (Application.State.IN_REVIEW, 1)
+
+
+def test_ten_retries_of_one_create_and_of_one_submit_at_once_give_one_application(
+    two_reviewers,
+):
+    """Issue 7: a create sent ten times at once with one token makes one draft; the
+    submit sent ten times at once with the version it saw submits once, and every
+    attempt is answered as a success."""
+    from rencai.programs.models import Program
+
+    _city, applicant, _second = two_reviewers
+    program = Program.objects.get(code="grad_living")
+    data = {"start_month": "2024-01", "end_month": "2024-12", "deducted_months": 0}
+    created = []
+
+    def create():
+        created.append(
+            t.draft_save(actor=applicant, program=program, data=data, client_token="tok-race-01").pk
+        )
+
+    assert race([create] * 10) == ["ok"] * 10
+    assert len(set(created)) == 1
+    app = Application.objects.get(applicant=applicant, client_token="tok-race-01")
+    from tests.test_applications import TODAY
+
+    materials = applicant.materials.all()
+    t.draft_save(
+        actor=applicant,
+        application=app,
+        data={**data, "explanation": "无"},
+        materials={m.material_type: [m.pk] for m in materials},
+    )
+    app.refresh_from_db()
+    seen = app.version
+
+    def submit_once():
+        t.submit(
+            actor=applicant,
+            application=app,
+            commitment_accepted=True,
+            seen_version=seen,
+            today=TODAY,
+        )
+
+    assert race([submit_once] * 10) == ["ok"] * 10
+    app.refresh_from_db()
+    assert app.state == "submitted"
+    assert ApplicationEvent.objects.filter(application=app, action="submit").count() == 1

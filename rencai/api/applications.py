@@ -174,6 +174,11 @@ class ApplicationIn(Schema):
     materials: dict[str, list[int]] | None = Field(
         default=None, description="Material type → ids of the applicant's materials"
     )
+    client_token: str | None = Field(
+        default=None,
+        description="8–64 letters, digits, - or _, new for each draft: a retry with the same "
+        "token returns the draft the first call made instead of a second one",
+    )
 
 
 class ApplicationUpdateIn(Schema):
@@ -659,7 +664,12 @@ def application_create(request, payload: ApplicationIn):
     data = _clean_data(definition, {**initial_from(definition, {}), **payload.data})
     materials = _clean_materials(definition, payload.materials, user)
     app = transitions.draft_save(
-        actor=user, program=program, data=data, materials=materials, request=request
+        actor=user,
+        program=program,
+        data=data,
+        materials=materials,
+        client_token=payload.client_token,
+        request=request,
     )
     return Status(201, _application_out(app))
 

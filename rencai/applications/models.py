@@ -131,6 +131,9 @@ class Application(models.Model):
         related_name="reapplications",
     )
     version = models.PositiveIntegerField(default=1)
+    # Idempotency (issue 7): the token of the form or API call that created the draft; a
+    # retried create with the same token returns this application instead of another.
+    client_token = models.CharField(max_length=64, null=True, blank=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
     submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True)
@@ -151,12 +154,17 @@ class Application(models.Model):
             models.Index(fields=["stage_entered_at", "id"]),
         ]
         constraints = [
+            models.UniqueConstraint(
+                fields=["applicant", "client_token"],
+                condition=models.Q(client_token__isnull=False),
+                name="application_unique_client_token",
+            ),
             models.CheckConstraint(
                 condition=~models.Q(state__in=["submitted", "in_review"])
                 | models.Q(stage_employer__isnull=False)
                 | models.Q(stage_authority__isnull=False),
                 name="application_an_actor_while_in_review",
-            )
+            ),
         ]
 
     def __str__(self):

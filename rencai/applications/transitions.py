@@ -15,6 +15,7 @@ state. Each transition
 """
 
 import datetime
+import re
 import uuid
 
 from django.db import transaction
@@ -355,9 +356,12 @@ def draft_save(
     materials: dict[str, list[int]] | None = None,
     uploads: dict[str, list] | None = None,
     seen_version: int | None = None,
+    client_token: str | None = None,
     request=None,
 ) -> Application:
     """Create a draft (暂存) or save changes to a draft or a returned application (F30).
+    ``client_token`` makes a create idempotent (issue 7): a retry of the same form or API
+    call returns the application the first attempt made, unchanged.
     ``data`` is already cleaned by the program form; ``materials`` maps a material type to
     the applicant's material ids; ``uploads`` maps a material type to files uploaded from
     the form (F60). Every file is checked before anything is written; then the files go
@@ -366,7 +370,12 @@ def draft_save(
     from rencai.profiles.models import Material
     from rencai.profiles.services import material_upload
 
+    token = _client_token(client_token) if application is None else None
     with form_uploads.removed_on_failure() as stored, transaction.atomic():
+        if token:
+            earlier = _created_with(actor, token)
+            if earlier is not None:
+                return earlier
         if application is None:
             if program is None or not program.active or program.current_version is None:
                 raise ServiceError(_("该项目当前不受理申报。"), code="state")
@@ -377,6 +386,7 @@ def draft_save(
                 program_version=program.current_version,
                 applicant=actor,
                 employer=_applicant_employer(actor),
+                client_token=token,
                 data={},
             )
             created = True
@@ -431,6 +441,26 @@ def draft_save(
             **({"uploaded": {k: len(v) for k, v in files.items()}} if files else {}),
         )
     return app
+
+
+CLIENT_TOKEN = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+
+
+def _client_token(value) -> str | None:
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str) or not CLIENT_TOKEN.match(value):
+        raise ServiceError(_("请求标识无效，请刷新页面后重新填写。"), field="client_token")
+    return value
+
+
+def _created_with(actor, token: str) -> Application | None:
+    """The application an earlier attempt with this token made. The applicant's row is
+    locked first, so two attempts at once cannot both create one."""
+    from rencai.accounts.models import User
+
+    User.objects.select_for_update().filter(pk=actor.pk).first()
+    return Application.objects.filter(applicant=actor, client_token=token).first()
 
 
 def _kind_of(actor) -> str:
@@ -537,6 +567,8 @@ def submit(
         app = _lock(application.pk)
         if app.applicant_id != actor.pk or app.deleted_at is not None:
             raise Http404
+        if _submitted_by_this_request(app, actor, seen_version):
+            return app  # a retry (double click, lost answer): the first one went through
         _check_version(app, seen_version)
         if app.state not in EDITABLE:
             raise ServiceError(
@@ -597,6 +629,20 @@ def submit(
         )
         _tell_stage(app)
     return app
+
+
+def _submitted_by_this_request(app: Application, actor, seen_version) -> bool:
+    """Issue 7: a submit is idempotent. A retry carries the version the applicant saw
+    before the first attempt; if that attempt is the application's last change (a submit
+    by this applicant, one version on), the retry answers as the first did."""
+    try:
+        seen = int(seen_version)
+    except (TypeError, ValueError):
+        return False
+    if app.state not in (S.SUBMITTED, S.IN_REVIEW) or app.version != seen + 1:
+        return False
+    last = app.events.order_by("-id").first()
+    return last is not None and last.action in ("submit", "resubmit") and last.actor_id == actor.pk
 
 
 def _talent_rank(user) -> int:

@@ -3,6 +3,7 @@ my applications, detail with timeline and history, the PDF, messages. Thin: pars
 ``transitions``, render."""
 
 import time
+import uuid
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -121,6 +122,7 @@ def new(request, code):
                 program=program,
                 data=form.to_data(),
                 materials=form.to_materials(),
+                client_token=request.POST.get("client_token"),
                 uploads=form.to_uploads(),
                 request=request,
             )
@@ -137,6 +139,8 @@ def new(request, code):
             "definition": definition,
             "form": form,
             "bank": selectors.payout_account(request.user, definition),
+            # issue 7: a resent form (double click, retry) saves one draft, not two
+            "client_token": request.POST.get("client_token") or uuid.uuid4().hex,
             "menu": "programs",
         },
     )

@@ -1,0 +1,62 @@
+"""Load shedding (issue 7): a bounded number of requests in flight per server process.
+
+On a deadline day a busy server must answer at once with "busy, try again" and a
+``Retry-After`` instead of letting requests queue until they time out: a fast 503 keeps
+the machine responsive for the requests it does take, and the applicant's browser (or
+API client) knows when to come back. A request waits at most
+``RENCAI_BUSY_WAIT_SECONDS`` for a slot among ``RENCAI_MAX_IN_FLIGHT``; static files and
+nothing under ``/static/`` is shed. Nothing is written for a shed request, so a retried
+submission is safe (submissions are idempotent, see ``transitions.submit``)."""
+
+import threading
+
+from django.conf import settings
+from django.http import HttpResponse, JsonResponse
+from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
+
+NEVER_SHED = ("/static/",)
+
+
+def busy_response(request) -> HttpResponse:
+    retry_after = str(settings.RENCAI_RETRY_AFTER_SECONDS)
+    message = _("系统繁忙，请 %(s)s 秒后再试。您填写的内容没有丢失：返回上一页重新提交即可。") % {
+        "s": retry_after
+    }
+    if request.path.startswith("/api/"):
+        response = JsonResponse({"detail": message, "code": "busy"}, status=503)
+    else:
+        # no request context: a busy page must not touch the database or the session
+        html = render_to_string(
+            "busy.html",
+            {
+                "message": message,
+                "retry_after": retry_after,
+                # reloading is safe for a page, not for a form that was sent
+                "reload": request.method == "GET",
+            },
+        )
+        response = HttpResponse(html, status=503)
+    response["Retry-After"] = retry_after
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+class ConcurrencyLimitMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+        limit = int(getattr(settings, "RENCAI_MAX_IN_FLIGHT", 0) or 0)
+        self.slots = threading.BoundedSemaphore(limit) if limit > 0 else None
+        self.wait = float(getattr(settings, "RENCAI_BUSY_WAIT_SECONDS", 1.0))
+        self.shed = 0  # how many requests this process turned away (for the benchmark)
+
+    def __call__(self, request):
+        if self.slots is None or request.path.startswith(NEVER_SHED):
+            return self.get_response(request)
+        if not self.slots.acquire(timeout=self.wait):
+            self.shed += 1
+            return busy_response(request)
+        try:
+            return self.get_response(request)
+        finally:
+            self.slots.release()

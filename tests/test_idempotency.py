@@ -1,0 +1,155 @@
+"""Issue 7, build 4: a retried create or submit never makes a second application, and a
+busy server answers at once with 503 "系统繁忙" and Retry-After instead of timing out."""
+
+import json
+import threading
+
+import pytest
+from django.http import HttpResponse
+from django.test import RequestFactory
+
+from rencai.applications import transitions as t
+from rencai.applications.models import Application
+from rencai.errors import ServiceError
+from rencai.loadshed import ConcurrencyLimitMiddleware
+from rencai.notifications.models import Message
+from rencai.programs.models import Program
+from tests.test_api_applications import DATA, api_client, start_draft
+from tests.test_applications import TODAY, living
+
+S = Application.State
+
+
+def test_a_create_retried_with_its_token_returns_the_first_draft(city, ready_applicant):
+    program = Program.objects.get(code="grad_living")
+    first = t.draft_save(
+        actor=ready_applicant, program=program, data=DATA, client_token="form-3f2a9c01"
+    )
+    again = t.draft_save(
+        actor=ready_applicant,
+        program=program,
+        data={**DATA, "explanation": "第二次"},
+        client_token="form-3f2a9c01",
+    )
+    assert again.pk == first.pk and again.data == first.data and again.version == first.version
+    assert Application.objects.filter(applicant=ready_applicant).count() == 1
+    assert first.events.filter(action="create").count() == 1
+    other = t.draft_save(
+        actor=ready_applicant, program=program, data=DATA, client_token="form-77aa0b12"
+    )
+    assert other.pk != first.pk
+    with pytest.raises(ServiceError, match="请求标识无效"):
+        t.draft_save(actor=ready_applicant, program=program, data=DATA, client_token="<bad>")
+    assert Application.objects.filter(applicant=ready_applicant).count() == 2
+
+
+def test_the_api_create_is_idempotent_with_a_client_token(city, ready_applicant):
+    client = api_client(ready_applicant)
+    assert client.get("/api/programs/grad_living").status_code == 200
+    body = {"program": "grad_living", "data": DATA, "client_token": "api-0001-retry"}
+    first = client.send("POST", "/api/applications", body)
+    second = client.send("POST", "/api/applications", body)
+    assert first.status_code == second.status_code == 201
+    assert first.json()["id"] == second.json()["id"]
+    assert Application.objects.filter(applicant=ready_applicant).count() == 1
+    start_draft(client, ready_applicant)  # no token: a new draft each time, as before
+    assert Application.objects.filter(applicant=ready_applicant).count() == 2
+
+
+def test_a_submit_retried_with_the_version_it_saw_answers_as_the_first(city, ready_applicant):
+    app = living(ready_applicant)
+    seen = app.version
+    first = t.submit(
+        actor=ready_applicant,
+        application=app,
+        commitment_accepted=True,
+        seen_version=seen,
+        today=TODAY,
+    )
+    messages = Message.objects.count()
+    retry = t.submit(
+        actor=ready_applicant,
+        application=app,
+        commitment_accepted=True,
+        seen_version=seen,
+        today=TODAY,
+    )
+    assert retry.pk == first.pk and retry.state == S.SUBMITTED and retry.number == first.number
+    assert first.events.filter(action="submit").count() == 1
+    assert Message.objects.count() == messages  # nobody is told twice
+    # once a reviewer has acted, an old retry is refused, not replayed
+    t.approve(actor=city.employer_admin, application=retry)
+    with pytest.raises(ServiceError, match="已被他人处理"):
+        t.submit(
+            actor=ready_applicant,
+            application=app,
+            commitment_accepted=True,
+            seen_version=seen,
+            today=TODAY,
+        )
+
+
+def test_double_clicking_submit_in_the_browser_gives_one_submission(city, ready_applicant, client):
+    app = living(ready_applicant)
+    client.force_login(ready_applicant)
+    form = {"commitment": "on", "version": str(app.version)}
+    url = f"/applications/{app.pk}/submit/"
+    first, second = client.post(url, form), client.post(url, form, follow=True)
+    assert first.status_code == 302
+    assert "提交成功" in second.content.decode()
+    app.refresh_from_db()
+    assert app.state == S.SUBMITTED and app.events.filter(action="submit").count() == 1
+
+
+# --- load shedding -------------------------------------------------------------------
+
+
+@pytest.fixture
+def held(settings):
+    """A middleware with one slot, and a request holding it until released."""
+    settings.RENCAI_MAX_IN_FLIGHT = 1
+    settings.RENCAI_BUSY_WAIT_SECONDS = 0.05
+    settings.RENCAI_RETRY_AFTER_SECONDS = 7
+    inside, release = threading.Event(), threading.Event()
+
+    def view(request):
+        if request.path == "/slow/":
+            inside.set()
+            release.wait(5)
+        return HttpResponse("ok")
+
+    middleware = ConcurrencyLimitMiddleware(view)
+    factory = RequestFactory()
+    slow = threading.Thread(target=middleware, args=(factory.get("/slow/"),))
+    slow.start()
+    assert inside.wait(5)
+    yield middleware, factory
+    release.set()
+    slow.join(5)
+
+
+@pytest.mark.django_db
+def test_a_busy_server_answers_at_once_with_retry_after(held, django_assert_num_queries):
+    middleware, factory = held
+    with django_assert_num_queries(0):  # the busy page never touches the database
+        page = middleware(factory.get("/applications/"))
+    assert page.status_code == 503 and page["Retry-After"] == "7"
+    html = page.content.decode()
+    assert "系统繁忙" in html and "7 秒后再试" in html and 'http-equiv="refresh"' in html
+    posted = middleware(factory.post("/applications/5/submit/"))
+    assert posted.status_code == 503 and 'http-equiv="refresh"' not in posted.content.decode()
+    assert "不会因为重复提交而变成两份" in posted.content.decode()
+    api = middleware(factory.post("/api/applications"))
+    assert api.status_code == 503 and json.loads(api.content)["code"] == "busy"
+    assert middleware(factory.get("/static/rencai/site.css")).status_code == 200
+    assert middleware.shed == 3
+
+
+@pytest.mark.django_db
+def test_the_server_recovers_when_the_slot_is_free(settings):
+    settings.RENCAI_MAX_IN_FLIGHT = 1
+    middleware = ConcurrencyLimitMiddleware(lambda request: HttpResponse("ok"))
+    factory = RequestFactory()
+    assert [middleware(factory.get("/")).status_code for _ in range(5)] == [200] * 5
+    settings.RENCAI_MAX_IN_FLIGHT = 0  # off: no limit at all
+    assert ConcurrencyLimitMiddleware(lambda r: HttpResponse("ok")).slots is None
