@@ -207,3 +207,39 @@ def test_staff_pages_for_notices(city, two_at_notice, client):
         assert app.applicant.real_name not in cells
     client.force_login(city.outsider_reviewer)
     assert client.get(reverse("review:notice", args=[notice.pk])).status_code == 404
+
+
+def test_the_public_notice_page_takes_the_same_few_queries_for_2_or_40_entries(
+    city, two_at_notice, client
+):
+    """Issue 7: the public notice page is read by everyone on a deadline day; its query
+    count is fixed (at most 10) whatever the length of the list."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    notice = publish(city, two_at_notice)
+    url = reverse("portal:notice", args=[notice.pk])
+
+    def count():
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(url).status_code == 200
+        return len(ctx.captured_queries)
+
+    few = count()
+    first = notice.entries.first()
+    NoticeEntry.objects.bulk_create(
+        [
+            NoticeEntry(
+                notice=notice,
+                application=first.application,
+                masked_name=f"张*{i}",
+                masked_id_number="990102********123X",
+                employer_name="示范市星河科技有限公司",
+                program_name=first.program_name,
+                amount=first.amount,
+            )
+            for i in range(38)
+        ]
+    )
+    assert notice.entries.count() == 40
+    assert count() == few <= 10
