@@ -25,6 +25,15 @@ STATION = "江南园林景观酒店"
 
 # every <img> in the element has finished loading and decoded to a real picture
 _IMAGES_LOADED = "els => els.length > 0 && els.every(i => i.complete && i.naturalWidth > 0)"
+_LOAD = "i => i.complete ? true : new Promise(done => { i.onload = i.onerror = done; })"
+
+
+def assert_images_loaded(locator):
+    """Wait for each (lazy) picture to load, then check it decoded to a real picture."""
+    for image in locator.element_handles():
+        image.scroll_into_view_if_needed()
+        image.evaluate(_LOAD)
+    assert locator.evaluate_all(_IMAGES_LOADED)
 
 
 def approved_station_stay(city) -> StationBooking:
@@ -68,14 +77,14 @@ def test_the_booking_desk_checks_a_booked_guest_in_and_out(page, url, e2e_city, 
     page.goto(url("/housing/stations/"))
     item = page.locator("li.housing-item", has_text=STATION)
     expect(item).to_contain_text("檀溪路176号")
-    assert item.locator("img").evaluate_all(_IMAGES_LOADED)
+    assert_images_loaded(item.locator("img"))
     check_a11y(page, "/housing/stations/")
     item.get_by_role("link", name=re.compile(rf"^查看详情\s*：\s*{STATION}$")).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(STATION)
     gallery = page.get_by_role("region", name="驿站图片")
     expect(gallery.locator("img")).to_have_count(2)
     expect(gallery.get_by_role("img", name="酒店外景")).to_be_visible()
-    assert gallery.locator("img").evaluate_all(_IMAGES_LOADED)
+    assert_images_loaded(gallery.locator("img"))
     rooms = page.get_by_role("table", name="客房")
     expect(rooms.locator("tbody tr")).to_have_count(2)
     expect(rooms.locator("tr", has_text="标准间")).to_contain_text("20")
