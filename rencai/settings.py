@@ -71,6 +71,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "rencai.loadshed.ConcurrencyLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "rencai.accounts.middleware.SessionTouchMiddleware",
     "rencai.portal.middleware.CookieLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -140,7 +141,10 @@ SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 30 * 60, minimum=60)
 RENCAI_MAX_IN_FLIGHT = env_int("RENCAI_MAX_IN_FLIGHT", 32, minimum=0)
 RENCAI_BUSY_WAIT_SECONDS = env_int("RENCAI_BUSY_WAIT_MS", 2000, minimum=0) / 1000
 RENCAI_RETRY_AFTER_SECONDS = env_int("RENCAI_RETRY_AFTER_SECONDS", 5, minimum=1)
-SESSION_SAVE_EVERY_REQUEST = True
+# The idle timeout restarts with activity; the session is saved at most once a minute
+# (rencai.accounts.middleware.SessionTouchMiddleware), not on every request.
+SESSION_SAVE_EVERY_REQUEST = False
+SESSION_TOUCH_SECONDS = env_int("SESSION_TOUCH_SECONDS", 60, minimum=1)
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]

@@ -168,3 +168,32 @@ def test_logout_needs_post_and_ends_the_session(client, city):
     assert client.get("/accounts/logout/").status_code == 405
     client.post("/accounts/logout/")
     assert SESSION_KEY not in client.session
+
+
+def test_an_active_session_is_kept_alive_once_a_minute_and_an_idle_one_ends(client, city):
+    """Issue 7 with the idle timeout: the session is saved again at most once a minute
+    (not on every page), so activity keeps it alive and 30 idle minutes end it."""
+    import datetime
+
+    import time_machine
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    def expiry():
+        return Session.objects.get(pk=client.session.session_key).expire_date
+
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        client.force_login(city.applicant)
+        assert client.get("/accounts/me/").status_code == 200
+        first = expiry()
+        clock.shift(datetime.timedelta(seconds=30))
+        assert client.get("/accounts/me/").status_code == 200
+        assert expiry() == first  # not saved again within the minute
+        clock.shift(datetime.timedelta(seconds=31))
+        assert client.get("/accounts/me/").status_code == 200
+        assert expiry() == first + datetime.timedelta(seconds=61)
+        clock.shift(datetime.timedelta(minutes=29))
+        assert client.get("/accounts/me/").status_code == 200  # still signed in
+        clock.shift(datetime.timedelta(minutes=31))
+        response = client.get("/accounts/me/")
+        assert response.status_code == 302 and "/accounts/login/" in response["Location"]

@@ -1,3 +1,6 @@
+import time
+
+from django.conf import settings
 from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.urls import resolve
@@ -54,3 +57,23 @@ class PendingRegistrationMiddleware:
                     )
                 return redirect("accounts:centre")
         return self.get_response(request)
+
+
+class SessionTouchMiddleware:
+    """The idle timeout (``SESSION_COOKIE_AGE``) restarts with activity: a signed-in
+    session is saved again at most every ``SESSION_TOUCH_SECONDS`` (60) instead of on
+    every request, which spared three queries per page (issue 7). Place it after
+    ``SessionMiddleware``."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        session = getattr(request, "session", None)
+        if session is None or session.is_empty():
+            return response  # no session of its own: nothing to keep alive
+        now = int(time.time())
+        if now - int(session.get("_touched", 0)) >= settings.SESSION_TOUCH_SECONDS:
+            session["_touched"] = now  # saved, with a new expiry, by SessionMiddleware
+        return response

@@ -105,10 +105,17 @@ class User(AbstractUser):
 
     def own_employer(self):
         """For an employer or agency account: the organisation it administers."""
-        membership = (
-            self.memberships.filter(role="employer_admin").select_related("employer").first()
-        )
+        from rencai.review.access import memberships_of
+
+        membership = next((m for m in memberships_of(self) if m.role == "employer_admin"), None)
         return membership.employer if membership else None
+
+    @property
+    def has_roles(self) -> bool:
+        """Has a role at an authority or employer: the 工作台 link shows."""
+        from rencai.review.access import memberships_of
+
+        return bool(memberships_of(self))
 
     @property
     def registration_approved(self) -> bool:

@@ -6,7 +6,7 @@ from django.http import Http404
 
 from rencai.applications.models import Application
 from rencai.orgs.models import Membership
-from rencai.review.access import employer_roles_of
+from rencai.review.access import employer_roles_of, memberships_of
 
 # Finance officers act at payout stages, which sit at finance bureaus only.
 REVIEW_ROLES = [
@@ -17,13 +17,11 @@ REVIEW_ROLES = [
 
 
 def reviewing_authorities_of(user) -> set[int]:
-    if not user.is_authenticated:
-        return set()
-    return set(
-        Membership.objects.filter(
-            user=user, role__in=REVIEW_ROLES, authority__isnull=False
-        ).values_list("authority_id", flat=True)
-    )
+    return {
+        m.authority_id
+        for m in memberships_of(user)
+        if m.role in REVIEW_ROLES and m.authority_id is not None
+    }
 
 
 def actor_scope(user) -> tuple[set[int], set[int]]:

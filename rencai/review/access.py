@@ -7,32 +7,44 @@ from rencai.accounts.models import User
 from rencai.orgs.models import Authority, Employer, Membership, RegistrationChange
 
 
+def memberships_of(user: User) -> list[Membership]:
+    """All of the user's roles with their organisations, read once and kept on the user
+    object for the rest of the request or job (every page asks several times, issue 7)."""
+    if not user.is_authenticated:
+        return []
+    cached = getattr(user, "_rencai_memberships", None)
+    if cached is None:
+        cached = list(
+            Membership.objects.filter(user=user)
+            .select_related("authority__region", "employer")
+            .order_by("id")
+        )
+        user._rencai_memberships = cached
+    return cached
+
+
 def reviewable_districts_of(user: User) -> set[int]:
     """Districts whose employer registrations this user reviews: reviewers and
     administrators of an HR bureau at that district (F03)."""
-    if not user.is_authenticated:
-        return set()
-    return set(
-        Membership.objects.filter(
-            user=user,
-            role__in=[Membership.Role.REVIEWER, Membership.Role.AUTHORITY_ADMIN],
-            authority__kind=Authority.Kind.HR_BUREAU,
-            authority__region__level="district",
-        ).values_list("authority__region_id", flat=True)
-    )
+    return {
+        m.authority.region_id
+        for m in memberships_of(user)
+        if m.role in (Membership.Role.REVIEWER, Membership.Role.AUTHORITY_ADMIN)
+        and m.authority is not None
+        and m.authority.kind == Authority.Kind.HR_BUREAU
+        and m.authority.region.level == "district"
+    }
 
 
 def employer_roles_of(user: User) -> set[int]:
     """Employers whose people's registrations this user reviews (F04)."""
-    if not user.is_authenticated:
-        return set()
-    return set(
-        Membership.objects.filter(
-            user=user,
-            role__in=[Membership.Role.EMPLOYER_ADMIN, Membership.Role.EMPLOYER_REVIEWER],
-            employer__status=Employer.Status.APPROVED,
-        ).values_list("employer_id", flat=True)
-    )
+    return {
+        m.employer_id
+        for m in memberships_of(user)
+        if m.role in (Membership.Role.EMPLOYER_ADMIN, Membership.Role.EMPLOYER_REVIEWER)
+        and m.employer is not None
+        and m.employer.status == Employer.Status.APPROVED
+    }
 
 
 def employer_for_district_reviewer(user: User, pk: int) -> Employer:
