@@ -563,3 +563,27 @@ def test_an_agency_subsidy_form_must_be_a_real_pdf_within_the_limit(
     assert good.status_code == 302 and app.state == S.DRAFT and app.employer == agencies.agency
     material = app.attachments.get().material
     assert material.file.read() == PDF and material.original_name == "备案表.pdf"
+
+
+@pytest.mark.django_db
+def test_the_list_searches_by_year_or_number_and_odd_input_is_harmless(agencies, client):
+    year = timezone.localdate().year
+    app = new_rating(agencies.agency_user)
+    client.force_login(agencies.agency_user)
+    listing = reverse("agency:gradings")
+    found = client.get(listing, {"q": str(year)}).content.decode()
+    assert f'id="grading-{app.pk}"' in found
+    for junk in (str(year - 3), "²０２６", "9" * 40):
+        page = client.get(listing, {"q": junk})
+        assert page.status_code == 200
+        assert f'id="grading-{app.pk}"' not in page.content.decode()
+    # a NUL is dropped: the whole list shows
+    assert f'id="grading-{app.pk}"' in client.get(listing, {"q": "\x00"}).content.decode()
+    # 保级 from the create dialog: whatever the category posted, the form opens safely
+    response = client.post(
+        reverse("agency:grading_create"),
+        {"kind": "keep", "service_category": "job_placement&evil=1", "year": year},
+    )
+    assert response.status_code == 302
+    assert "service_category=job_placement%26evil%3D1" in response["Location"]
+    assert client.get(response["Location"], follow=True).status_code == 200

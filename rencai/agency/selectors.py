@@ -19,7 +19,13 @@ def gradings(agency_user, q: str = ""):
         .order_by("-id")
     )
     if q:
-        qs = qs.filter(Q(number__icontains=q) | Q(data__year=q if q.isdigit() else -1))
+        # a number (SB…) or a year: the year is stored as a number in the data
+        year = int(q) if q.isascii() and q.isdigit() and len(q) == 4 else None
+        qs = (
+            qs.filter(Q(number__icontains=q) | Q(data__year=year))
+            if year
+            else qs.filter(number__icontains=q)
+        )
     return qs
 
 

@@ -23,6 +23,7 @@ from rencai.audit.services import audit_record
 from rencai.errors import ServiceError
 from rencai.notifications.services import notify
 from rencai.programs.models import Program
+from rencai.programs.months import add_years
 
 S = Application.State
 EVIDENCE = "grading_evidence"
@@ -389,13 +390,6 @@ def score_adjust(*, actor, application_id, indicator: str, points, reason: str, 
 # --- the grade ------------------------------------------------------------------------
 
 
-def _add_years(day: datetime.date, years: int) -> datetime.date:
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year + years, day=28)
-
-
 def _validity_years(app) -> int:
     from rencai.agency.catalog import section
 
@@ -468,7 +462,7 @@ def grant(app: Application, today: datetime.date | None = None) -> AgencyGrade:
         application=app,
         reported_at=app.submitted_at or timezone.now(),
         valid_from=valid_from,
-        valid_until=_add_years(valid_from, years) - datetime.timedelta(days=1),
+        valid_until=add_years(valid_from, years) - datetime.timedelta(days=1),
     )
     audit_record(
         action="agency.grade",
@@ -486,10 +480,6 @@ def grant(app: Application, today: datetime.date | None = None) -> AgencyGrade:
         },
     )
     return granted
-
-
-def is_expired(grade: AgencyGrade, today: datetime.date | None = None) -> bool:
-    return grade.valid_until < (today or timezone.localdate())
 
 
 def expiry_notices(today: datetime.date | None = None) -> int:

@@ -3,6 +3,7 @@
 engine transition, so the timeline shows each step."""
 
 from functools import wraps
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -77,7 +78,7 @@ def grading_create(request):
         if keep is None:
             raise Http404
         url = reverse("applications:new", args=[keep.code])
-        return redirect(f"{url}?service_category={category}")
+        return redirect(f"{url}?{urlencode({'service_category': category[:60]})}")
     try:
         app = services.grading_create(
             actor=request.user,

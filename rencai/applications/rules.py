@@ -657,7 +657,7 @@ def _run_outside_rule(rule, app, period, education) -> RuleResult:
     for work in works:
         if work.contract_start and work.contract_end:
             span = work.contract_end
-            need = _add_years(work.contract_start, years)
+            need = m.add_years(work.contract_start, years)
             if span >= need and (best is None or span > best):
                 best = span
     ok = best is not None
@@ -676,13 +676,6 @@ def _run_outside_rule(rule, app, period, education) -> RuleResult:
         )
         % {"e": employer, "y": years},
     )
-
-
-def _add_years(day: datetime.date, years: int) -> datetime.date:
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year + years, day=28)
 
 
 def ordinal(n: int | None) -> str:

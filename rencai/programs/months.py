@@ -45,3 +45,11 @@ def overlaps(a: tuple[int, int], b: tuple[int, int]) -> bool:
 
 def overlapping_months(a: tuple[int, int], b: tuple[int, int]) -> list[int]:
     return list(range(max(a[0], b[0]), min(a[1], b[1]) + 1))
+
+
+def add_years(day: datetime.date, years: int) -> datetime.date:
+    """The same day ``years`` later; 29 February becomes 28 February in a common year."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)

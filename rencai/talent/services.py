@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from rencai.audit.services import audit_record
+from rencai.programs.months import add_years
 from rencai.talent.models import TalentCategory
 
 
@@ -56,13 +57,6 @@ def chosen_level(definition: dict, data: dict) -> tuple[dict | None, list[dict]]
     return level, criteria
 
 
-def _add_years(day: datetime.date, years: int) -> datetime.date:
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year + years, day=28)
-
-
 def grant(app, *, today: datetime.date | None = None) -> TalentCategory:
     """The final approval of a classification (F46) or a change (F48): the new category
     replaces the one in force, valid for the pack's period from today."""
@@ -88,7 +82,7 @@ def grant(app, *, today: datetime.date | None = None) -> TalentCategory:
         criteria=[c["text"] for c in criteria],
         application=app,
         valid_from=today,
-        valid_until=_add_years(today, years) - datetime.timedelta(days=1),
+        valid_until=add_years(today, years) - datetime.timedelta(days=1),
     )
     audit_record(
         action="talent.grant",
