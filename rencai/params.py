@@ -15,3 +15,15 @@ def parse_id(raw) -> int | None:
     if not text or len(text) > MAX_ID_DIGITS or not text.isascii() or not text.isdigit():
         return None
     return int(text) or None
+
+
+MAX_QUERY_LENGTH = 100
+
+
+def search_text(raw) -> str:
+    """A search box's words: control characters dropped (PostgreSQL refuses a NUL in a
+    query), tabs and line breaks as spaces, trimmed, at most ``MAX_QUERY_LENGTH``."""
+    text = "".join(
+        ch if ch.isprintable() else (" " if ch.isspace() else "") for ch in str(raw or "")
+    )
+    return text.strip()[:MAX_QUERY_LENGTH].strip()

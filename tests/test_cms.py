@@ -399,7 +399,7 @@ def test_any_search_text_gives_a_page(client, db, q):
 
 
 def test_search_text_keeps_printable_words_only():
-    from rencai.cms.views import search_text
+    from rencai.params import search_text
 
     assert search_text("  生活\x00补贴\t申领\n ") == "生活补贴 申领"
     assert search_text(None) == ""

@@ -433,3 +433,97 @@ def test_the_reviewer_list_pages_without_a_query_per_row(client, city, agency):
     assert rows == 1
     add_changes(5, 1)
     assert list_queries() == (one, 6)
+
+
+def test_bad_list_and_review_input_gives_a_page_not_an_error(client, city, agency):
+    client.force_login(agency.admin)
+    client.post(PAGE, change_form())
+    change = RegistrationChange.objects.get()
+
+    client.force_login(city.district_reviewer)
+    for query in (
+        "page=abc",
+        "page=-1",
+        "page=%C2%B2",
+        "page=99999999999999999999999",
+        "status=junk",
+        "status=%00",
+        "q=%E9%9D%92%00%E5%B1%B1",
+        "q=" + "青" * 5000,
+    ):
+        response = client.get(f"/staff/changes/?{query}")
+        assert response.status_code == 200, query
+    # The search box drops control characters and keeps at most 100 characters.
+    page = client.get("/staff/changes/?q=%E9%9D%92%00%E5%B1%B1").content.decode()
+    assert "青山人力资源" in page and 'value="青山"' in page
+    assert (
+        'value="' + "青" * 100 + '"'
+        in client.get("/staff/changes/?q=" + "青" * 5000).content.decode()
+    )
+    assert client.get("/staff/employers/?q=a%00b").status_code == 200
+    assert client.get("/staff/changes/99999999999999999999999/").status_code == 404
+
+    url = f"/staff/changes/{change.pk}/"
+    for data in (
+        {"decision": "maybe"},
+        {"decision": "²"},
+        {"decision": "\x00"},
+        {"decision": "reject", "opinion": "不\x00行"},
+        {"decision": "reject", "opinion": "长" * 501},
+    ):
+        response = client.post(url, data)
+        assert response.status_code == 200 and "请修改以下内容后再提交" in response.content.decode()
+    change.refresh_from_db()
+    assert change.state == "pending"
+
+
+def test_a_decision_on_a_decided_request_says_so(client, city, agency):
+    client.force_login(agency.admin)
+    client.post(PAGE, change_form())
+    change = RegistrationChange.objects.get()
+    changes.change_review(
+        actor=city.district_reviewer, change_id=change.pk, approve=True, opinion=""
+    )
+    client.force_login(city.district_reviewer)
+    response = client.post(
+        f"/staff/changes/{change.pk}/", {"decision": "reject", "opinion": "晚了"}
+    )
+    assert response.status_code == 200
+    assert "该变更申请已由他人审核" in response.content.decode()
+    change.refresh_from_db()
+    assert change.state == "approved"
+
+
+@pytest.mark.parametrize("field", ["name", "licence_number", "contact_name"])
+def test_control_characters_are_refused_by_the_form_and_the_service(client, agency, field):
+    client.force_login(agency.admin)
+    response = client.post(PAGE, change_form(**{field: "青\x00山"}))
+    assert response.status_code == 200 and "请修改以下内容后再提交" in response.content.decode()
+    with pytest.raises(ServiceError, match="无法识别的字符"):
+        changes.change_request(actor=agency.admin, data=change_form(**{field: "青\x01山"}))
+    assert not RegistrationChange.objects.exists()
+
+
+def test_unknown_qualifications_are_refused(client, agency):
+    client.force_login(agency.admin)
+    for codes in (["²"], ["\x00"], ["hr_licence", "nonsense"]):
+        response = client.post(PAGE, change_form(qualifications=codes))
+        assert response.status_code == 200 and "资质情况" in response.content.decode()
+    assert not RegistrationChange.objects.exists()
+
+
+def test_the_history_shows_the_latest_requests_only(client, agency, monkeypatch):
+    monkeypatch.setattr(changes, "HISTORY_LIMIT", 2)
+    in_force_now = changes.details_in_force(agency.employer)
+    for i in range(3):
+        RegistrationChange.objects.create(
+            employer=agency.employer,
+            requested_by=agency.admin,
+            before=in_force_now,
+            after={**in_force_now, "contact_name": f"经办{i}"},
+            state="rejected",
+        )
+    client.force_login(agency.admin)
+    page = client.get(PAGE).content.decode()
+    assert "仅显示最近 2 条变更记录" in page
+    assert "经办2" in page and "经办1" in page and "经办0" not in page

@@ -222,6 +222,7 @@ def registration_change(request):
             "form": form,
             "pending": next((c for c, _rows in history if c.is_pending), None),
             "history": history,
+            "history_limited": len(history) >= changes.HISTORY_LIMIT,
             "menu": "registration_change",
         },
     )

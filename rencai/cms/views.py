@@ -10,10 +10,10 @@ from django.views.decorators.http import require_safe
 from rencai.cms.access import article_for_public, download_for_public
 from rencai.cms.models import Article, Download
 from rencai.files import stored_file_response
+from rencai.params import search_text
 
 K = Article.Kind
 PAGE_SIZE = 20
-MAX_QUERY_LENGTH = 100
 
 # kind -> (list URL name, detail URL name)
 URL_NAMES = {
@@ -21,15 +21,6 @@ URL_NAMES = {
     K.ANNOUNCEMENT: ("cms:announcement_list", "cms:announcement_detail"),
     K.RECRUITMENT: ("cms:recruitment_list", "cms:recruitment_detail"),
 }
-
-
-def search_text(raw) -> str:
-    """The search box's words: control characters dropped (PostgreSQL refuses a NUL in a
-    query), tabs and line breaks as spaces, trimmed, at most ``MAX_QUERY_LENGTH``."""
-    text = "".join(
-        ch if ch.isprintable() else (" " if ch.isspace() else "") for ch in str(raw or "")
-    )
-    return text.strip()[:MAX_QUERY_LENGTH].strip()
 
 
 def _article_list(request, kind: str):

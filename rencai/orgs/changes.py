@@ -72,9 +72,23 @@ def _checked(clean, raw, field: str) -> str:
         raise ServiceError(" ".join(exc.messages), field=field) from None
 
 
+def _text(employer: Employer, data, field: str) -> str:
+    """A typed detail, trimmed; control characters (a NUL, which PostgreSQL refuses) are
+    refused with the field's name rather than failing at the database."""
+    value = data.get(field)
+    value = "" if value is None else str(value).strip()
+    if any(not ch.isprintable() for ch in value):
+        raise ServiceError(
+            _("%(label)s中含有无法识别的字符，请重新填写。")
+            % {"label": field_label(employer, field)},
+            field=field,
+        )
+    return value
+
+
 def _clean(employer: Employer, data) -> dict:
     """The proposed details, with the rules of registration (F02, F03, F61)."""
-    name = (data.get("name") or "").strip()
+    name = _text(employer, data, "name")
     if not name:
         raise ServiceError(
             _("请填写机构名称。") if is_agency(employer) else _("请填写单位名称。"), field="name"
@@ -84,11 +98,13 @@ def _clean(employer: Employer, data) -> dict:
     out = {
         "name": name,
         "credit_code": _checked(clean_credit_code, data.get("credit_code"), "credit_code"),
-        "contact_name": _checked(clean_real_name, data.get("contact_name"), "contact_name"),
+        "contact_name": _checked(
+            clean_real_name, _text(employer, data, "contact_name"), "contact_name"
+        ),
         "phone": _checked(clean_phone, data.get("phone"), "phone"),
     }
     if is_agency(employer):
-        licence = (data.get("licence_number") or "").strip()
+        licence = _text(employer, data, "licence_number")
         if not licence:
             raise ServiceError(_("人力资源服务机构请填写许可证编号。"), field="licence_number")
         if len(licence) > 50:
@@ -321,11 +337,16 @@ def pending_change(employer: Employer) -> RegistrationChange | None:
     ).first()
 
 
-def history_of(employer: Employer):
-    return (
+HISTORY_LIMIT = 50
+
+
+def history_of(employer: Employer, limit: int | None = None) -> list[RegistrationChange]:
+    """The organisation's latest requests, newest first (the pending one, if any, is the
+    newest): at most ``limit``, so that the page stays bounded after many rejections."""
+    return list(
         RegistrationChange.objects.filter(employer=employer)
         .select_related("employer", "reviewer")
-        .order_by("-created_at", "-id")
+        .order_by("-created_at", "-id")[: limit or HISTORY_LIMIT]
     )
 
 

@@ -5,6 +5,7 @@ from django.http import Http404
 
 from rencai.accounts.models import User
 from rencai.orgs.models import Authority, Employer, Membership, RegistrationChange
+from rencai.params import parse_id
 
 
 def memberships_of(user: User) -> list[Membership]:
@@ -55,11 +56,15 @@ def employer_for_district_reviewer(user: User, pk: int) -> Employer:
 
 
 def change_for_district_reviewer(user: User, pk: int) -> RegistrationChange:
-    """A registration change (F61) for the HR bureau of the organisation's district."""
+    """A registration change (F61) for the HR bureau of the organisation's district; an
+    id no database column holds (too many digits) is "not found" too."""
+    pk = parse_id(pk)
     change = (
         RegistrationChange.objects.select_related("employer__district", "requested_by", "reviewer")
         .filter(pk=pk)
         .first()
+        if pk
+        else None
     )
     if change is None or change.employer.district_id not in reviewable_districts_of(user):
         raise Http404

@@ -19,7 +19,7 @@ from rencai.applications import selectors
 from rencai.errors import ServiceError
 from rencai.orgs import changes
 from rencai.orgs.models import Employer, Membership, RegistrationChange
-from rencai.params import parse_id
+from rencai.params import parse_id, search_text
 from rencai.review.access import (
     change_for_district_reviewer,
     employer_for_district_reviewer,
@@ -91,29 +91,34 @@ def _status_filter(request, choices, default):
     return status if status in dict(choices) or status == "all" else default
 
 
+def _review_list(request, qs, *, field, statuses, default, search, order=("created_at", "id")):
+    """What the review lists share (F03, F61): the status filter (on ``field``; ``all``
+    for every status), the search box (control characters dropped, at most 100 characters) and a
+    page of rows. ``search`` turns the search words into a ``Q``."""
+    status = _status_filter(request, statuses, default)
+    if status != "all":
+        qs = qs.filter(**{field: status})
+    q = search_text(request.GET.get("q"))
+    if q:
+        qs = qs.filter(search(q))
+    page = Paginator(qs.order_by(*order), PAGE_SIZE).get_page(request.GET.get("page"))
+    return {"page": page, "status": status, "q": q, "statuses": statuses}
+
+
 @_staff_required
 def employer_list(request):
     districts = reviewable_districts_of(request.user)
     if not districts:
         raise Http404
-    status = _status_filter(request, Employer.Status.choices, Employer.Status.PENDING)
-    q = request.GET.get("q", "").strip()
-    qs = Employer.objects.filter(district_id__in=districts).select_related("district")
-    if status != "all":
-        qs = qs.filter(status=status)
-    if q:
-        qs = qs.filter(Q(name__icontains=q) | Q(credit_code__icontains=q.upper()))
-    page = Paginator(qs.order_by("created_at", "id"), PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(
+    ctx = _review_list(
         request,
-        "review/employer_list.html",
-        {
-            "page": page,
-            "status": status,
-            "q": q,
-            "statuses": Employer.Status.choices,
-        },
+        Employer.objects.filter(district_id__in=districts).select_related("district"),
+        field="status",
+        statuses=Employer.Status.choices,
+        default=Employer.Status.PENDING,
+        search=lambda q: Q(name__icontains=q) | Q(credit_code__icontains=q.upper()),
     )
+    return render(request, "review/employer_list.html", ctx)
 
 
 @_staff_required
@@ -157,26 +162,17 @@ def change_list(request):
     districts = reviewable_districts_of(request.user)
     if not districts:
         raise Http404
-    status = _status_filter(
-        request, RegistrationChange.State.choices, RegistrationChange.State.PENDING
-    )
-    q = request.GET.get("q", "").strip()
-    qs = changes.changes_for_districts(districts, status)
-    if q:
-        qs = qs.filter(
-            Q(employer__name__icontains=q) | Q(employer__credit_code__icontains=q.upper())
-        )
-    page = Paginator(qs.order_by("created_at", "id"), PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(
+    ctx = _review_list(
         request,
-        "review/change_list.html",
-        {
-            "page": page,
-            "status": status,
-            "q": q,
-            "statuses": RegistrationChange.State.choices,
-        },
+        changes.changes_for_districts(districts, "all"),
+        field="state",
+        statuses=RegistrationChange.State.choices,
+        default=RegistrationChange.State.PENDING,
+        search=lambda q: (
+            Q(employer__name__icontains=q) | Q(employer__credit_code__icontains=q.upper())
+        ),
     )
+    return render(request, "review/change_list.html", ctx)
 
 
 @_staff_required
