@@ -14,6 +14,7 @@ from django.urls import reverse
 from rencai.accounts.models import User
 from rencai.applications import transitions as t
 from rencai.applications.models import Application
+from rencai.applications.uploads import MAX_FILES_PER_TYPE
 from rencai.errors import ServiceError
 from rencai.orgs.models import Employer, Membership
 from rencai.profiles.models import Material
@@ -21,6 +22,7 @@ from rencai.profiles.services import material_upload
 from rencai.programs.loader import load_pack
 from rencai.programs.models import Program
 from rencai.programs.schema import PackError
+from tests import test_materials
 from tests.conftest import PASSWORD, make_credit_code
 from tests.test_materials import image_bytes, ooxml_bytes, pdf_bytes
 
@@ -53,6 +55,7 @@ PROGRAM = """
             actor: {{authority: hr_bureau, level: district}}
 """
 TEMPLATE = "templates/agency/conference.docx"
+media = test_materials.media  # the temporary MEDIA_ROOT fixture, shared
 KINDS = ("person", "employer", "agency")
 
 
@@ -68,21 +71,6 @@ def write_pack(directory, text, template_bytes=None):
     path = directory / "f60.yaml"
     path.write_text(textwrap.dedent(text), encoding="utf-8")
     return path
-
-
-@pytest.fixture
-def media(settings, tmp_path):
-    root = tmp_path / "media"
-    root.mkdir()
-    settings.MEDIA_ROOT = str(root)
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(root)},
-        },
-    }
-    return root
 
 
 def stored(root) -> list[str]:
@@ -437,3 +425,92 @@ def test_a_library_file_of_another_format_fails_the_precheck_at_submission(
     )
     app = t.submit(actor=user, application=app, commitment_accepted=True)
     assert app.state == Application.State.SUBMITTED
+
+
+# --- bad input ------------------------------------------------------------------------------
+
+
+def test_the_blank_form_of_an_inactive_program_or_an_odd_material_type_is_a_404(client, city, pack):
+    client.force_login(city.applicant)
+    url = reverse("applications:template", args=["conference_agency", "conference_form"])
+    Program.objects.filter(code="conference_agency").update(active=False)
+    assert client.get(url).status_code == 404
+    base = reverse("applications:template", args=["conference_person", "conference_form"])
+    base = base.rsplit("conference_form/", 1)[0]
+    for odd in ["a%00b", "%E4%B8%AD%E6%96%87", "..%2F..%2Fetc", "conference_form.docx", "x" * 3000]:
+        assert client.get(f"{base}{odd}/").status_code == 404, odd
+
+
+def test_text_posted_in_an_upload_field_is_refused_with_a_message(client, city, pack, media):
+    client.force_login(city.applicant)
+    before = stored(media)
+    response = client.post(
+        new_url(), {"venue": "东城区会展中心", "upload_conference_form": "not a file"}
+    )
+    assert response.status_code == 200
+    assert "“会议补贴申请表”收到的不是文件" in response.content.decode()
+    assert not Application.objects.exists() and stored(media) == before
+
+
+def test_too_many_files_in_one_upload_field_are_refused_and_none_is_stored(
+    client, city, pack, media
+):
+    client.force_login(city.applicant)
+    before = stored(media)
+    files = [SimpleUploadedFile(f"申请表{i}.pdf", pdf_bytes()) for i in range(50)]
+    response = client.post(new_url(), {"venue": "东城区会展中心", "upload_conference_form": files})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert f"“会议补贴申请表”一次最多上传{MAX_FILES_PER_TYPE}个文件，本次选择了50个" in page
+    assert not Material.objects.exists() and stored(media) == before
+
+    # the service refuses them too, whoever calls it
+    with pytest.raises(ServiceError, match="一次最多上传") as exc:
+        t.draft_save(
+            actor=city.applicant,
+            program=Program.objects.get(code="conference_person"),
+            data={},
+            uploads={"conference_form": files},
+        )
+    assert exc.value.field == "upload_conference_form"
+    with pytest.raises(ServiceError, match="收到的不是文件"):
+        t.draft_save(
+            actor=city.applicant,
+            program=Program.objects.get(code="conference_person"),
+            data={},
+            uploads={"conference_form": ["not a file"]},
+        )
+    assert not Application.objects.exists() and stored(media) == before
+
+
+@pytest.mark.parametrize(
+    "filename, kept",
+    [
+        (b"a\x00b.pdf", "ab.pdf"),
+        (b"../../etc/passwd.pdf", "passwd.pdf"),
+        (b"C:\\x\\..\\y.pdf", "y.pdf"),
+        (b"x" * 500 + b".pdf", "x" * 96 + ".pdf"),
+    ],
+)
+def test_odd_file_names_are_cleaned_and_stored_under_a_name_of_our_own(
+    client, city, pack, media, filename, kept
+):
+    client.force_login(city.applicant)
+    before = stored(media)
+    body = (
+        b'--B\r\nContent-Disposition: form-data; name="venue"\r\n\r\nx\r\n'
+        b'--B\r\nContent-Disposition: form-data; name="upload_conference_form"; '
+        b'filename="'
+        + filename
+        + b'"\r\nContent-Type: application/pdf\r\n\r\n'
+        + pdf_bytes()
+        + b"\r\n--B--\r\n"
+    )
+    response = client.generic(
+        "POST", new_url(), body, content_type="multipart/form-data; boundary=B"
+    )
+    assert response.status_code == 302
+    material = Material.objects.get(owner=city.applicant, material_type="conference_form")
+    assert material.original_name == kept
+    assert material.file.name.startswith(f"materials/{city.applicant.pk}/")
+    assert stored(media) == sorted([*before, material.file.name])

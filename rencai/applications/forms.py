@@ -217,7 +217,15 @@ class ApplicationForm(forms.Form):
     def clean(self):
         data = super().clean()
         for spec, _name, _options, upload_name in self.material_specs:
-            for uploaded in data.get(upload_name) or []:
+            files = data.get(upload_name) or []
+            if upload_name in self.data and upload_name not in self.files:
+                files = [self.data[upload_name]]  # text posted where a file belongs
+            try:
+                uploads.check_file_count(spec, files)
+            except ServiceError as exc:
+                self.add_error(upload_name, exc.message)
+                continue
+            for uploaded in files:
                 try:
                     uploads.check_material_file(spec, uploaded)
                 except ServiceError as exc:

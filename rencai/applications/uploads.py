@@ -20,6 +20,10 @@ from rencai.profiles.materials import (
     size_text,
 )
 
+# At most this many new files for one material type in one save: a form or a script
+# posting dozens of files gets a clear refusal instead of a library full of copies.
+MAX_FILES_PER_TYPE = 10
+
 
 def upload_field(material_type: str) -> str:
     """The form field (and ServiceError field) of a material type's upload."""
@@ -48,6 +52,25 @@ def upload_hint(spec: dict) -> str:
 
 def format_allowed(spec: dict, extension: str) -> bool:
     return extension.lower() in allowed_formats(spec)
+
+
+def check_file_count(spec: dict, files: list) -> None:
+    """Refuse more than ``MAX_FILES_PER_TYPE`` files for one material type, or anything
+    posted in an upload field that is not a file (plain text from a crafted request)."""
+    if any(not hasattr(f, "chunks") for f in files):
+        raise ServiceError(
+            _("“%(label)s”收到的不是文件，请通过“上传新文件”选择要上传的文件。")
+            % {"label": spec["label"]},
+            field=upload_field(spec["type"]),
+            code="invalid",
+        )
+    if len(files) > MAX_FILES_PER_TYPE:
+        raise ServiceError(
+            _("“%(label)s”一次最多上传%(max)s个文件，本次选择了%(n)s个，未保存。")
+            % {"label": spec["label"], "max": MAX_FILES_PER_TYPE, "n": len(files)},
+            field=upload_field(spec["type"]),
+            code="too_many",
+        )
 
 
 def check_material_file(spec: dict, uploaded) -> CheckedFile:
@@ -80,6 +103,7 @@ def check_uploads(definition: dict, uploads: dict[str, list] | None) -> dict[str
         spec = specs.get(material_type)
         if spec is None:
             raise ServiceError(_("本项目不需要这类材料。"), code="invalid")
+        check_file_count(spec, files)
         for uploaded in files:
             check_material_file(spec, uploaded)
         out[material_type] = files
