@@ -121,24 +121,39 @@ def employer_list(request):
     return render(request, "review/employer_list.html", ctx)
 
 
+def _decide(request, form, decide, name: str, back: str):
+    """A registration or change decision posted with a ``ReviewForm``: the service is
+    called with ``approve`` and ``opinion``; on success the list, with the message; on a
+    refusal None, with the service's message on the form."""
+    if request.method != "POST" or not form.is_valid():
+        return None
+    try:
+        decide(
+            approve=form.cleaned_data["decision"] == "approve",
+            opinion=form.cleaned_data["opinion"],
+        )
+    except ServiceError as exc:
+        form.add_service_error(exc)
+        return None
+    messages.success(request, _("已保存审核结果：%(name)s。") % {"name": name})
+    return redirect(back)
+
+
 @_staff_required
 def employer_review(request, pk: int):
     employer = employer_for_district_reviewer(request.user, pk)
     form = ReviewForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.employer_registration_review(
-                actor=request.user,
-                employer_id=employer.pk,
-                approve=form.cleaned_data["decision"] == "approve",
-                opinion=form.cleaned_data["opinion"],
-                request=request,
-            )
-        except ServiceError as exc:
-            form.add_service_error(exc)
-        else:
-            messages.success(request, _("已保存审核结果：%(name)s。") % {"name": employer.name})
-            return redirect("review:employers")
+    decided = _decide(
+        request,
+        form,
+        lambda **d: services.employer_registration_review(
+            actor=request.user, employer_id=employer.pk, request=request, **d
+        ),
+        employer.name,
+        "review:employers",
+    )
+    if decided:
+        return decided
     admin = (
         Membership.objects.filter(employer=employer, role="employer_admin")
         .select_related("user")
@@ -179,22 +194,17 @@ def change_list(request):
 def change_review(request, pk: int):
     change = change_for_district_reviewer(request.user, pk)
     form = ReviewForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            changes.change_review(
-                actor=request.user,
-                change_id=change.pk,
-                approve=form.cleaned_data["decision"] == "approve",
-                opinion=form.cleaned_data["opinion"],
-                request=request,
-            )
-        except ServiceError as exc:
-            form.add_service_error(exc)
-        else:
-            messages.success(
-                request, _("已保存审核结果：%(name)s。") % {"name": change.employer.name}
-            )
-            return redirect("review:changes")
+    decided = _decide(
+        request,
+        form,
+        lambda **d: changes.change_review(
+            actor=request.user, change_id=change.pk, request=request, **d
+        ),
+        change.employer.name,
+        "review:changes",
+    )
+    if decided:
+        return decided
     form.fields["opinion"].help_text = _("不通过时必填，单位将看到这段意见。")
     return render(
         request,
@@ -234,20 +244,17 @@ def person_list(request):
 def person_review(request, pk: int):
     person = person_for_employer_reviewer(request.user, pk)
     form = ReviewForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.person_registration_review(
-                actor=request.user,
-                person_id=person.pk,
-                approve=form.cleaned_data["decision"] == "approve",
-                opinion=form.cleaned_data["opinion"],
-                request=request,
-            )
-        except ServiceError as exc:
-            form.add_service_error(exc)
-        else:
-            messages.success(request, _("已保存审核结果：%(name)s。") % {"name": person.real_name})
-            return redirect("review:people")
+    decided = _decide(
+        request,
+        form,
+        lambda **d: services.person_registration_review(
+            actor=request.user, person_id=person.pk, request=request, **d
+        ),
+        person.real_name,
+        "review:people",
+    )
+    if decided:
+        return decided
     return render(request, "review/person_review.html", {"person": person, "form": form})
 
 
