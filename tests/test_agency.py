@@ -587,3 +587,16 @@ def test_the_list_searches_by_year_or_number_and_odd_input_is_harmless(agencies,
     assert response.status_code == 302
     assert "service_category=job_placement%26evil%3D1" in response["Location"]
     assert client.get(response["Location"], follow=True).status_code == 200
+
+
+@pytest.mark.django_db
+def test_an_empty_file_input_is_no_upload(agencies, client, settings, tmp_path):
+    """A browser sends an empty upload field when no file is chosen: the draft saves."""
+    settings.MEDIA_ROOT = tmp_path
+    client.force_login(agencies.agency_user)
+    response = client.post(
+        reverse("applications:new", args=["agency_conference"]),
+        {"year": timezone.localdate().year, "upload_conference_form": ""},
+    )
+    assert response.status_code == 302
+    assert Application.objects.get(applicant=agencies.agency_user).state == S.DRAFT

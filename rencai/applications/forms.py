@@ -218,8 +218,12 @@ class ApplicationForm(forms.Form):
         data = super().clean()
         for spec, _name, _options, upload_name in self.material_specs:
             files = data.get(upload_name) or []
-            if upload_name in self.data and upload_name not in self.files:
-                files = [self.data[upload_name]]  # text posted where a file belongs
+            getlist = getattr(self.data, "getlist", None)
+            raw = getlist(upload_name) if getlist else [self.data.get(upload_name)]
+            posted = [v for v in raw if v]
+            if posted and upload_name not in self.files:
+                # text posted where a file belongs (an empty file input sends nothing)
+                files = posted[:1]
             try:
                 uploads.check_file_count(spec, files)
             except ServiceError as exc:
