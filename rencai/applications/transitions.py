@@ -14,6 +14,7 @@ state. Each transition
     rejected ──apply again──▶ a new draft linked to it
 """
 
+import contextvars
 import datetime
 import re
 import uuid
@@ -33,9 +34,9 @@ from rencai.applications.models import (
     ApplicationMaterial,
     ApplicationVersion,
 )
-from rencai.audit.services import audit_record
+from rencai.audit.services import audit_record, audit_record_many
 from rencai.errors import ServiceError
-from rencai.notifications.services import notify, notify_many
+from rencai.notifications.services import notify, notify_each, notify_many
 from rencai.orgs.models import Authority, Membership, Region
 from rencai.programs import months as m
 from rencai.programs.models import Program
@@ -89,7 +90,14 @@ def _check_version(app: Application, seen_version: int | None) -> None:
         )
 
 
-def _event(app, *, action, actor, from_state, from_stage, opinion="", role="", org=None):
+def _event(app, **fields):
+    event = _event_row(app, **fields)
+    event.save(force_insert=True)
+    return event
+
+
+def _event_row(app, *, action, actor, from_state, from_stage, opinion="", role="", org=None):
+    """An event not yet stored: ``_event`` saves one, the batch paths store many at once."""
     employer = org if org is not None and org.__class__.__name__ == "Employer" else None
     authority = org if org is not None and org.__class__.__name__ == "Authority" else None
     stage_name = ""
@@ -97,7 +105,7 @@ def _event(app, *, action, actor, from_state, from_stage, opinion="", role="", o
         stages = app.stages
         if 0 <= from_stage < len(stages):
             stage_name = stages[from_stage]["name"]
-    return ApplicationEvent.objects.create(
+    return ApplicationEvent(
         application=app,
         action=action,
         actor=actor,
@@ -142,13 +150,17 @@ def _save(app: Application) -> None:
 
 
 def _audit(app, action, actor, request, **extra):
-    audit_record(
-        action=f"application.{action}",
-        actor=actor,
-        obj=app,
-        after={"state": app.state, "stage": app.stage, "number": app.number or "", **extra},
-        request=request,
-    )
+    audit_record(**_audit_row(app, action, actor, request, **extra))
+
+
+def _audit_row(app, action, actor, request, **extra) -> dict:
+    return {
+        "action": f"application.{action}",
+        "actor": actor,
+        "obj": app,
+        "after": {"state": app.state, "stage": app.stage, "number": app.number or "", **extra},
+        "request": request,
+    }
 
 
 def _link(app) -> str:
@@ -161,6 +173,11 @@ def _staff_link(app) -> str:
 
 def _tell_applicant(app, title, body):
     notify(user=app.applicant, title=title, body=body, link=_link(app))
+
+
+def _tell_row(app, title, body) -> tuple:
+    """``_tell_applicant``'s message for ``notify_each`` (the batch paths)."""
+    return (app.applicant, title, body, _link(app))
 
 
 def _stage_people(app):
@@ -216,9 +233,29 @@ def stage_actors(stage: dict) -> list:
     return stage.get("actors") or [stage["actor"]]
 
 
+# Within one batch, who plays a stage's actor is the same for every application of the
+# same employer and dispatcher: asked once (issue 7). None outside a batch.
+_resolved = contextvars.ContextVar("rencai_resolved", default=None)
+
+
 def _resolve(app: Application, actor: dict, stage: dict):
     """The organisation that plays ``actor`` for this application, or None when the
     actor does not apply to it (no dispatching company named)."""
+    cache = _resolved.get()
+    if cache is None:
+        return _resolve_now(app, actor, stage)
+    key = (repr(actor), stage.get("name"), app.employer_id, app.dispatcher_id)
+    if key not in cache:
+        try:
+            cache[key] = _resolve_now(app, actor, stage)
+        except ServiceError as exc:
+            cache[key] = exc
+    if isinstance(cache[key], ServiceError):
+        raise cache[key]
+    return cache[key]
+
+
+def _resolve_now(app: Application, actor: dict, stage: dict):
     if actor.get("employer"):
         if app.employer is None or not app.employer.is_approved:
             raise ServiceError(_("所在单位尚未通过审核，暂不能提交。"), code="blocked")
@@ -330,11 +367,13 @@ def _clear_stage(app: Application) -> None:
 
 def _reviewer_org(actor, app):
     """The pending organisation the actor acts for, and their membership there."""
+    from rencai.review.access import memberships_of
+
     for org in app.pending_orgs:
         field = "authority_id" if isinstance(org, Authority) else "employer_id"
-        membership = Membership.objects.filter(user=actor, **{field: org.pk}).first()
-        if membership is not None:
-            return org, membership
+        for membership in memberships_of(actor):
+            if getattr(membership, field) == org.pk:
+                return org, membership
     return None, None
 
 
@@ -597,10 +636,9 @@ def submit(
         app.returned_from_stage = None
         app.commitment_accepted_at = timezone.now()
         app.submitted_at = timezone.now()
-        _save(app)
         if not app.number:
             app.number = f"SB{timezone.localdate():%Y%m%d}{app.pk:06d}"
-            app.save(update_fields=["number"])
+        _save(app)
         _snapshot(app, "submitted")
         _event(
             app,
@@ -775,7 +813,12 @@ def apply_again(*, actor, application: Application, request=None) -> Application
 
 
 def _review_prelude(actor, pk, seen_version):
-    app = _lock(pk)
+    return _review_checks(actor, _lock(pk), seen_version)
+
+
+def _review_checks(actor, app, seen_version):
+    """May ``actor`` decide on ``app`` (locked by the caller) now? Its organisation and
+    role there, or Http404 / ServiceError."""
     if not access.can_view_as_staff(actor, app) and not access.can_act_on(actor, app):
         raise Http404
     _check_version(app, seen_version)
@@ -865,26 +908,9 @@ def approve(
             org=org,
         )
         _audit(app, "approve", actor, request, opinion=opinion)
-        if app.state == S.APPROVED:
-            _tell_applicant(
-                app,
-                _("审核通过"),
-                _("您的%(p)s（%(no)s）已审核通过。") % {"p": app.program.name, "no": app.number},
-            )
-        else:
-            _tell_applicant(
-                app,
-                _("审核进度"),
-                _("您的%(p)s（%(no)s）已通过“%(done)s”，进入“%(next)s”。")
-                % {
-                    "p": app.program.name,
-                    "no": app.number,
-                    "done": app.stages[from_stage]["name"],
-                    "next": app.current_stage["name"],
-                },
-            )
-            if tell_next_stage:
-                _tell_stage(app)
+        notify_each([_approved_message(app, from_stage)])
+        if app.state != S.APPROVED and tell_next_stage:
+            _tell_stage(app)
     return app
 
 
@@ -999,12 +1025,19 @@ def notice_publish(*, actor, application_ids, title: str, request=None):
                 raise ServiceError(
                     _("%(no)s 不在公示环节，不能公示。") % {"no": app.number}, code="state"
                 )
-            if app.notice_entries.filter(
+            days.add(stage["days"])
+        listed = (
+            NoticeEntry.objects.filter(
+                application_id__in=ids,
                 status__in=[NoticeEntry.Status.LISTED, NoticeEntry.Status.OBJECTED],
                 notice__closed_at__isnull=True,
-            ).exists():
-                raise ServiceError(_("%(no)s 已在公示中。") % {"no": app.number}, code="state")
-            days.add(stage["days"])
+            )
+            .order_by("application_id")
+            .values_list("application__number", flat=True)
+            .first()
+        )
+        if listed is not None:
+            raise ServiceError(_("%(no)s 已在公示中。") % {"no": listed}, code="state")
         if len(days) != 1:
             raise ServiceError(_("所选申报的公示天数不同，请分别公示。"), code="state")
         now = timezone.now()
@@ -1017,37 +1050,53 @@ def notice_publish(*, actor, application_ids, title: str, request=None):
             published_by=actor,
         )
         membership = Membership.objects.filter(user=actor, authority=authority).first()
+        role = membership.get_role_display() if membership else ""
+        end = timezone.localtime(notice.ends_at).strftime("%Y-%m-%d %H:%M")
+        # 10,000 entries in one notice (issue 7): each table written in one statement
+        NoticeEntry.objects.bulk_create(
+            [
+                NoticeEntry(
+                    notice=notice,
+                    application=app,
+                    masked_name=mask_name(app.applicant.real_name),
+                    masked_id_number=mask_id_number(app.applicant.id_number or ""),
+                    employer_name=app.employer.name if app.employer else "",
+                    program_name=app.program.name,
+                    amount=app.amount,
+                )
+                for app in apps
+            ],
+            batch_size=1000,
+        )
         for app in apps:
-            NoticeEntry.objects.create(
-                notice=notice,
-                application=app,
-                masked_name=mask_name(app.applicant.real_name),
-                masked_id_number=mask_id_number(app.applicant.id_number or ""),
-                employer_name=app.employer.name if app.employer else "",
-                program_name=app.program.name,
-                amount=app.amount,
-            )
-            _save(app)
-            _event(
-                app,
-                action="publish",
-                actor=actor,
-                from_state=app.state,
-                from_stage=app.stage,
-                role=membership.get_role_display() if membership else "",
-                org=authority,
-                opinion=title,
-            )
-            _tell_applicant(
+            app.version += 1
+            app.updated_at = now
+        Application.objects.bulk_update(apps, ["version", "updated_at"], batch_size=1000)
+        ApplicationEvent.objects.bulk_create(
+            [
+                _event_row(
+                    app,
+                    action="publish",
+                    actor=actor,
+                    from_state=app.state,
+                    from_stage=app.stage,
+                    role=role,
+                    org=authority,
+                    opinion=title,
+                )
+                for app in apps
+            ],
+            batch_size=1000,
+        )
+        notify_each(
+            _tell_row(
                 app,
                 _("申报进入公示"),
                 _("您的%(p)s（%(no)s）已进入公示，公示期至 %(end)s。")
-                % {
-                    "p": app.program.name,
-                    "no": app.number,
-                    "end": timezone.localtime(notice.ends_at).strftime("%Y-%m-%d %H:%M"),
-                },
+                % {"p": app.program.name, "no": app.number, "end": end},
             )
+            for app in apps
+        )
         audit_record(
             action="notice.publish",
             actor=actor,
@@ -1764,6 +1813,9 @@ def batch_start(*, actor, application_ids, action: str, opinion: str = "", reque
     return job
 
 
+BATCH_CHUNK = 500  # items locked and written together by a batch job
+
+
 def batch_run(job_id: int):
     from rencai.applications.models import BatchJob
 
@@ -1777,15 +1829,17 @@ def batch_run(job_id: int):
     numbers = dict(
         Application.objects.filter(pk__in=job.application_ids).values_list("pk", "number")
     )
-    for index, pk in enumerate(job.application_ids, start=1):
-        try:
-            if job.action == "approve":
-                app = approve(
-                    actor=job.actor,
-                    application=Application(pk=pk),
-                    opinion=job.opinion,
-                    tell_next_stage=False,
-                )
+
+    def refuse(pk, exc):
+        message = exc.message if isinstance(exc, ServiceError) else _("无权处理或不存在。")
+        errors.append({"id": pk, "number": numbers.get(pk) or "", "message": message})
+
+    ids = job.application_ids
+    for start in range(0, len(ids), BATCH_CHUNK):
+        chunk = ids[start : start + BATCH_CHUNK]
+        if job.action == "approve":
+            approved, refused = _approve_many(actor=job.actor, ids=chunk, opinion=job.opinion)
+            for app in approved:
                 if app.is_open:
                     key = (
                         app.stage_employer_id,
@@ -1793,15 +1847,19 @@ def batch_run(job_id: int):
                         app.stage_authority_id,
                     )
                     moved_on.setdefault(key, []).append(app)
-            else:
-                return_(actor=job.actor, application=Application(pk=pk), opinion=job.opinion)
-            done += 1
-        except (ServiceError, Http404) as exc:
-            failed += 1
-            message = exc.message if isinstance(exc, ServiceError) else _("无权处理或不存在。")
-            errors.append({"id": pk, "number": numbers.get(pk) or "", "message": message})
-        if index % 25 == 0:
-            BatchJob.objects.filter(pk=job.pk).update(done=done, failed=failed)
+            done += len(approved)
+        else:
+            refused = []
+            for pk in chunk:
+                try:
+                    return_(actor=job.actor, application=Application(pk=pk), opinion=job.opinion)
+                    done += 1
+                except (ServiceError, Http404) as exc:
+                    refused.append((pk, exc))
+        for pk, exc in refused:
+            refuse(pk, exc)
+        failed += len(refused)
+        BatchJob.objects.filter(pk=job.pk).update(done=done, failed=failed)
     for apps in moved_on.values():
         # One message (and SMS) per reviewer of the next stage, not one per item.
         first = apps[0]
@@ -1826,6 +1884,123 @@ def batch_run(job_id: int):
     )
     job.refresh_from_db()
     return job
+
+
+def _approve_many(*, actor, ids: list[int], opinion: str = ""):
+    """Approve many applications as ``approve`` approves one (the same checks, state
+    changes, events, audit rows and messages), written together: one transaction, one
+    statement per table, the stage's organisations resolved once per employer. 10,000
+    approvals took 115 s one by one and take a few seconds this way (issue 7).
+
+    An item that may not be approved is refused on its own, with the reason, and the
+    others go on. An item at an "all of" stage (F17) waits for another organisation too:
+    it goes through ``approve`` itself. Returns (approved applications, [(id, error)])."""
+    opinion = (opinion or "").strip() or _("同意")
+    approved, refused, one_by_one = [], [], []
+    events, audits, tells = [], [], []
+    token = _resolved.set({})
+    try:
+        with transaction.atomic():
+            found = Application.objects.select_for_update(of=("self",)).select_related(
+                "program",
+                "program_version",
+                "employer",
+                "applicant",
+                "stage_employer",
+                "stage_employer_also",
+                "stage_authority",
+            )
+            found = {app.pk: app for app in found.filter(pk__in=ids).order_by("id")}
+            now = timezone.now()
+            for pk in ids:
+                app = found.get(pk)
+                try:
+                    if app is None:
+                        raise Http404
+                    app, org, role = _review_checks(actor, app, None)
+                    if len(app.pending_orgs) > 1:
+                        one_by_one.append(pk)
+                        continue
+                    from_state, from_stage = app.state, app.stage
+                    if app.stage + 1 < len(app.stages):
+                        _advance(app)  # to the next stage: nothing written yet
+                    else:
+                        with transaction.atomic():  # a refused grant leaves no trace
+                            _advance(app)
+                except (ServiceError, Http404) as exc:
+                    refused.append((pk, exc))
+                    continue
+                app.last_opinion = opinion
+                app.version += 1
+                app.updated_at = now
+                approved.append(app)
+                events.append(
+                    _event_row(
+                        app,
+                        action="approve",
+                        actor=actor,
+                        from_state=from_state,
+                        from_stage=from_stage,
+                        opinion=opinion,
+                        role=role,
+                        org=org,
+                    )
+                )
+                audits.append(_audit_row(app, "approve", actor, None, opinion=opinion))
+                tells.append(_approved_message(app, from_stage))
+            Application.objects.bulk_update(
+                approved,
+                [
+                    "state",
+                    "stage",
+                    "stage_kind",
+                    "stage_entered_at",
+                    "stage_employer",
+                    "stage_employer_also",
+                    "stage_authority",
+                    "decided_at",
+                    "last_opinion",
+                    "version",
+                    "updated_at",
+                ],
+                batch_size=BATCH_CHUNK,
+            )
+            ApplicationEvent.objects.bulk_create(events, batch_size=BATCH_CHUNK)
+            audit_record_many(audits)
+            notify_each(tells)
+    finally:
+        _resolved.reset(token)
+    for pk in one_by_one:
+        try:
+            app = approve(
+                actor=actor, application=Application(pk=pk), opinion=opinion, tell_next_stage=False
+            )
+        except (ServiceError, Http404) as exc:
+            refused.append((pk, exc))
+        else:
+            approved.append(app)
+    return approved, refused
+
+
+def _approved_message(app, from_stage) -> tuple:
+    """What the applicant is told after an approval at ``from_stage``."""
+    if app.state == S.APPROVED:
+        return _tell_row(
+            app,
+            _("审核通过"),
+            _("您的%(p)s（%(no)s）已审核通过。") % {"p": app.program.name, "no": app.number},
+        )
+    return _tell_row(
+        app,
+        _("审核进度"),
+        _("您的%(p)s（%(no)s）已通过“%(done)s”，进入“%(next)s”。")
+        % {
+            "p": app.program.name,
+            "no": app.number,
+            "done": app.stages[from_stage]["name"],
+            "next": app.current_stage["name"],
+        },
+    )
 
 
 # --- 容缺: materials declared missing, supplied later (F47) ------------------------------

@@ -68,14 +68,43 @@ def get_backend() -> BaseBackend:
 
 
 def _deliver(message_id: int) -> None:
-    message = SmsMessage.objects.get(pk=message_id)
-    try:
-        get_backend().deliver(message)
-    except Exception as exc:  # delivery failure is recorded, never raised to the user
-        log.exception("SMS delivery failed")
-        SmsMessage.objects.filter(pk=message_id).update(status="failed", error=str(exc)[:500])
-    else:
-        SmsMessage.objects.filter(pk=message_id).update(status="sent", sent_at=timezone.now())
+    _deliver_many([message_id])
+
+
+def _deliver_many(message_ids: list[int]) -> None:
+    """Hand the messages to the backend; a failure is recorded, never raised to the user.
+    The outbox rows are read once and marked in two statements however many there are."""
+    backend = get_backend()
+    sent, failed = [], {}
+    for message in SmsMessage.objects.filter(pk__in=message_ids).order_by("id"):
+        try:
+            backend.deliver(message)
+        except Exception as exc:
+            log.exception("SMS delivery failed")
+            failed[message.pk] = str(exc)[:500]
+        else:
+            sent.append(message.pk)
+    if sent:
+        SmsMessage.objects.filter(pk__in=sent).update(status="sent", sent_at=timezone.now())
+    for pk, error in failed.items():
+        SmsMessage.objects.filter(pk=pk).update(status="failed", error=error)
+
+
+def sms_enqueue_many(messages: list[tuple[str, str, str]]) -> list[SmsMessage]:
+    """Store progress notices (phone, purpose, body) in the outbox, in one insert, and
+    hand them to the background worker once the transaction commits: a submission does
+    not wait for the SMS gateway, and a batch job's thousands of notices go out in one
+    task (issue 7). Verification codes do not wait: ``sms_enqueue`` sends at once."""
+    from rencai.notifications.tasks import deliver_sms
+
+    rows = SmsMessage.objects.bulk_create(
+        [SmsMessage(phone=phone, purpose=purpose, body=body) for phone, purpose, body in messages],
+        batch_size=1000,
+    )
+    ids = [row.pk for row in rows]
+    if ids:
+        transaction.on_commit(lambda: deliver_sms.enqueue(ids))
+    return rows
 
 
 def sms_enqueue(*, phone: str, purpose: str, body: str) -> SmsMessage:
