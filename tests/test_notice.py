@@ -243,3 +243,55 @@ def test_the_public_notice_page_takes_the_same_few_queries_for_2_or_40_entries(
     )
     assert notice.entries.count() == 40
     assert count() == few <= 10
+
+
+def test_a_long_notice_offers_the_page_and_takes_objections_to_any_entry(
+    city, two_at_notice, client
+):
+    """Issue 7: a 10,000-person notice does not put 10,000 options in the objection form.
+    The list offers the entries of the page on screen; each row links to the form with
+    its entry chosen; an entry on another page, or not on this notice, is checked."""
+    notice = publish(city, two_at_notice)
+    first = notice.entries.order_by("id").first()
+    NoticeEntry.objects.bulk_create(
+        [
+            NoticeEntry(
+                notice=notice,
+                application=first.application,
+                masked_name=f"王*{i:02d}",
+                masked_id_number="990102********123X",
+                employer_name="示范市星河科技有限公司",
+                program_name=first.program_name,
+                amount=first.amount,
+            )
+            for i in range(58)
+        ]
+    )
+    url = reverse("portal:notice", args=[notice.pk])
+    page = client.get(url).content.decode()
+    select = page.split('id="id_entry"', 1)[1].split("</select>", 1)[0]
+    assert select.count("<option") == 51  # "—" and the first page's 50 entries
+    last = notice.entries.order_by("-id").first()  # on page 2
+    assert f'value="{last.pk}"' not in page
+    page = client.get(f"{url}?page=2&entry={last.pk}").content.decode()
+    assert f'<option value="{last.pk}" selected>' in page
+    assert f"?page=2&amp;entry={last.pk}#objection-title" in page  # the row's link
+
+    # posted from page 1 to an entry of page 2: taken
+    assert object_to(client, last).status_code == 302
+    assert Objection.objects.get().entry_id == last.pk
+
+    # an entry of another notice, or no entry at all: refused, nothing stored
+    response = client.post(
+        url,
+        {
+            "entry": 999999,
+            "name": "李先生",
+            "contact": "13900000999",
+            "content": "不属实",
+            "captcha_0": "x",
+            "captcha_1": "PASSED",
+        },
+    )
+    assert response.status_code == 200 and "请从公示名单中选择一条" in response.content.decode()
+    assert Objection.objects.count() == 1

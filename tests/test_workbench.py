@@ -130,3 +130,76 @@ def test_the_database_worker_runs_a_batch_job(settings, tmp_path):
     job.refresh_from_db()
     assert (job.status, job.done) == ("done", 3)
     assert set(Application.objects.values_list("stage", flat=True)) == {1}
+
+
+def test_a_batch_approval_writes_what_one_by_one_approvals_write_in_a_few_statements(
+    city, many, django_capture_on_commit_callbacks
+):
+    """Issue 7: a batch writes every item's state, event, audit row and messages like
+    ``approve`` does, but each table in one statement per chunk: the queries do not grow
+    with the number of items (10,000 approvals took 115 s one by one)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from rencai.applications import transitions as t
+    from rencai.audit.models import AuditEntry
+    from rencai.audit.services import audit_verify_chain
+    from rencai.notifications.models import Message, SmsMessage
+
+    def run(apps):
+        job = t.batch_start(
+            actor=city.employer_admin, application_ids=[a.pk for a in apps], action="approve"
+        )
+        with CaptureQueriesContext(connection) as ctx:
+            with django_capture_on_commit_callbacks(execute=True):
+                job = t.batch_run(job.pk)
+        assert (job.done, job.failed) == (len(apps), 0)
+        return len(ctx.captured_queries)
+
+    versions = {a.pk: Application.objects.get(pk=a.pk).version for a in many}
+    few, more = run(many[:3]), run(many[3:])
+    assert more == few  # 3 items or 9: the same statements
+
+    bureau = city.district_reviewer.memberships.get().authority
+    for app in Application.objects.filter(pk__in=[a.pk for a in many]):
+        assert (app.state, app.stage, app.stage_authority_id, app.version) == (
+            "in_review",
+            1,
+            bureau.pk,
+            versions[app.pk] + 1,  # one change: a stale form shows "handled by someone else"
+        )
+        event = app.events.order_by("-id").first()
+        assert (event.action, event.actor_id, event.actor_org_employer_id) == (
+            "approve",
+            city.employer_admin.pk,
+            city.tech.pk,
+        )
+        assert event.role and event.stage_name == "单位审核"
+        assert AuditEntry.objects.filter(
+            action="application.approve", object_id=str(app.pk)
+        ).exists()
+        assert Message.objects.filter(user=app.applicant, title="审核进度").count() == 1
+    assert audit_verify_chain().ok
+    # the next reviewer hears once per batch, by SMS too, sent by the worker after commit
+    told = SmsMessage.objects.filter(phone=city.district_reviewer.phone)
+    assert [m.status for m in told] == ["sent", "sent"]
+
+
+def test_a_batch_item_refused_alone_leaves_the_rest_approved(
+    city, many, django_capture_on_commit_callbacks
+):
+    from rencai.applications import transitions as t
+
+    t.approve(actor=city.employer_admin, application=many[0])  # already moved on
+    job = t.batch_start(
+        actor=city.employer_admin, application_ids=[a.pk for a in many[:4]], action="approve"
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        job = t.batch_run(job.pk)
+    assert (job.done, job.failed) == (3, 1)
+    assert job.errors[0]["number"] == many[0].number
+    moved = Application.objects.get(pk=many[0].pk)
+    assert (moved.stage, moved.events.filter(action="approve").count()) == (1, 1)  # once
+    assert set(
+        Application.objects.filter(pk__in=[a.pk for a in many[1:4]]).values_list("stage", flat=True)
+    ) == {1}

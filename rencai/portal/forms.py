@@ -7,7 +7,11 @@ class ObjectionForm(forms.Form):
     """An objection to one entry of a public notice (F41). Anyone may file one; the
     captcha keeps robots out."""
 
-    entry = forms.ChoiceField(label=_("对哪一条有异议"))
+    entry = forms.IntegerField(
+        label=_("对哪一条有异议"),
+        widget=forms.Select,
+        help_text=_("列出本页的名单；其他人员请先翻到其所在的页，或点击该行的“提出异议”。"),
+    )
     name = forms.CharField(label=_("反映人姓名"), max_length=60)
     contact = forms.CharField(
         label=_("联系方式"), max_length=60, help_text=_("手机号或邮箱，仅用于公示单位核实情况。")
@@ -17,11 +21,25 @@ class ObjectionForm(forms.Form):
     )
     captcha = CaptchaField(label=_("图形验证码"))
 
-    def __init__(self, *args, entries, **kwargs):
+    def __init__(self, *args, entries, shown, **kwargs):
+        """``entries``: the notice's whole list (what may be objected to); ``shown``: the
+        entries of the page on screen, offered in the list. A notice of 10,000 people
+        does not put 10,000 options in the page (issue 7)."""
         super().__init__(*args, **kwargs)
-        self.fields["entry"].choices = [("", "—")] + [
-            (str(e.pk), f"{e.masked_name} · {e.employer_name} · {e.program_name}") for e in entries
+        self.entries = entries
+        shown = list(shown)
+        chosen = self.data.get("entry") or self.initial.get("entry")
+        if chosen and str(chosen).isdigit() and all(str(e.pk) != str(chosen) for e in shown):
+            shown += list(entries.filter(pk=int(chosen)))  # keep the choice made elsewhere
+        self.fields["entry"].widget.choices = [("", "—")] + [
+            (str(e.pk), f"{e.masked_name} · {e.employer_name} · {e.program_name}") for e in shown
         ]
+
+    def clean_entry(self):
+        pk = self.cleaned_data["entry"]
+        if not self.entries.filter(pk=pk).exists():
+            raise forms.ValidationError(_("请从公示名单中选择一条。"))
+        return pk
 
 
 class MatchForm(forms.Form):

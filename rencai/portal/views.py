@@ -43,7 +43,16 @@ def notice(request, pk):
     item = get_object_or_404(PublicNotice.objects.select_related("authority"), pk=pk)
     is_open = item.is_open
     entries = item.entries.exclude(status=NoticeEntry.Status.PULLED).order_by("id")
-    form = ObjectionForm(request.POST or None, entries=entries) if is_open else None
+    page = Paginator(entries, 50).get_page(request.GET.get("page"))
+    form = None
+    if is_open:
+        entry = request.GET.get("entry", "")
+        form = ObjectionForm(
+            request.POST or None,
+            entries=entries,
+            shown=page.object_list,
+            initial={"entry": entry} if entry.isdigit() else {},
+        )
     if request.method == "POST" and form is not None and form.is_valid():
         try:
             objection_file(
@@ -58,7 +67,6 @@ def notice(request, pk):
         else:
             messages.success(request, _("异议已提交，公示单位将核实处理。感谢您的监督。"))
             return redirect("portal:notice", pk=pk)
-    page = Paginator(entries, 50).get_page(request.GET.get("page"))
     return render(
         request,
         "portal/notice.html",
