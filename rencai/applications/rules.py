@@ -7,6 +7,7 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
@@ -492,19 +493,21 @@ def _run_rule(rule: dict, app: Application, period: Period | None, education) ->
         if period is None:
             return RuleResult(kind, _("月份不重复"), False, _("请先填写申请起止月份。"))
         clashes = []
-        for other in _others(app).filter(period_start__isnull=False):
-            o = (
-                m.parse_month(other.period_start.strftime("%Y-%m")),
-                m.parse_month(other.period_end.strftime("%Y-%m")),
-            )
+        states = dict(Application.State.choices)
+        others = _others(app).filter(period_start__isnull=False)
+        # plain values, not whole applications: read on every submission (issue 7)
+        for number, start, end, state in others.values_list(
+            "number", "period_start", "period_end", "state"
+        ):
+            o = (m.parse_month(start.strftime("%Y-%m")), m.parse_month(end.strftime("%Y-%m")))
             if m.overlaps((period.start, period.end), o):
                 clashes.append(
                     _("%(n)s（%(s)s 至 %(e)s，%(st)s）")
                     % {
-                        "n": other.number or "",
+                        "n": number or "",
                         "s": m.month_label(o[0]),
                         "e": m.month_label(o[1]),
-                        "st": other.get_state_display(),
+                        "st": states.get(state, state),
                     }
                 )
         ok = not clashes
@@ -518,7 +521,7 @@ def _run_rule(rule: dict, app: Application, period: Period | None, education) ->
         )
     if kind == "lifetime_cap_months":
         cap = rule["months"]
-        used = sum(o.months or 0 for o in _others(app))
+        used = _others(app).aggregate(n=Sum("months"))["n"] or 0
         mine = period.months if period else 0
         ok = used + mine <= cap
         return RuleResult(

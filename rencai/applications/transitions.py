@@ -16,6 +16,7 @@ state. Each transition
 
 import contextvars
 import datetime
+import functools
 import re
 import uuid
 
@@ -35,6 +36,7 @@ from rencai.applications.models import (
     ApplicationVersion,
 )
 from rencai.audit.services import audit_record, audit_record_many
+from rencai.bulk import insert_many
 from rencai.errors import ServiceError
 from rencai.notifications.services import notify, notify_each, notify_many
 from rencai.orgs.models import Authority, Membership, Region
@@ -177,7 +179,17 @@ def _tell_applicant(app, title, body):
 
 def _tell_row(app, title, body) -> tuple:
     """``_tell_applicant``'s message for ``notify_each`` (the batch paths)."""
-    return (app.applicant, title, body, _link(app))
+    return (app.applicant, title, body, _detail_link(app.pk))
+
+
+@functools.cache
+def _detail_link_pattern() -> str:
+    return reverse("applications:detail", args=[987654321])
+
+
+def _detail_link(pk: int) -> str:
+    """``_link`` without resolving the URL again for each of 10,000 items."""
+    return _detail_link_pattern().replace("987654321", str(pk))
 
 
 def _stage_people(app):
@@ -841,8 +853,11 @@ def _review_checks(actor, app, seen_version):
             code="state",
         )
     org, membership = _reviewer_org(actor, app)
-    role = membership.get_role_display() if membership else ""
-    return app, org, role
+    if membership is None:
+        return app, org, ""
+    if not hasattr(membership, "_role_label"):  # asked once per batch, not per item
+        membership._role_label = str(membership.get_role_display())
+    return app, org, membership._role_label
 
 
 def approve(
@@ -1068,11 +1083,9 @@ def notice_publish(*, actor, application_ids, title: str, request=None):
             ],
             batch_size=1000,
         )
-        for app in apps:
-            app.version += 1
-            app.updated_at = now
-        Application.objects.bulk_update(apps, ["version", "updated_at"], batch_size=1000)
-        ApplicationEvent.objects.bulk_create(
+        _update_alike(apps, [])  # a new version each: a stale form is refused
+        insert_many(
+            ApplicationEvent,
             [
                 _event_row(
                     app,
@@ -1086,7 +1099,6 @@ def notice_publish(*, actor, application_ids, title: str, request=None):
                 )
                 for app in apps
             ],
-            batch_size=1000,
         )
         notify_each(
             _tell_row(
@@ -1835,31 +1847,37 @@ def batch_run(job_id: int):
         errors.append({"id": pk, "number": numbers.get(pk) or "", "message": message})
 
     ids = job.application_ids
-    for start in range(0, len(ids), BATCH_CHUNK):
-        chunk = ids[start : start + BATCH_CHUNK]
-        if job.action == "approve":
-            approved, refused = _approve_many(actor=job.actor, ids=chunk, opinion=job.opinion)
-            for app in approved:
-                if app.is_open:
-                    key = (
-                        app.stage_employer_id,
-                        app.stage_employer_also_id,
-                        app.stage_authority_id,
-                    )
-                    moved_on.setdefault(key, []).append(app)
-            done += len(approved)
-        else:
-            refused = []
-            for pk in chunk:
-                try:
-                    return_(actor=job.actor, application=Application(pk=pk), opinion=job.opinion)
-                    done += 1
-                except (ServiceError, Http404) as exc:
-                    refused.append((pk, exc))
-        for pk, exc in refused:
-            refuse(pk, exc)
-        failed += len(refused)
-        BatchJob.objects.filter(pk=job.pk).update(done=done, failed=failed)
+    token = _resolved.set({})  # who acts at each stage: asked once for the whole job
+    try:
+        for start in range(0, len(ids), BATCH_CHUNK):
+            chunk = ids[start : start + BATCH_CHUNK]
+            if job.action == "approve":
+                approved, refused = _approve_many(actor=job.actor, ids=chunk, opinion=job.opinion)
+                for app in approved:
+                    if app.is_open:
+                        key = (
+                            app.stage_employer_id,
+                            app.stage_employer_also_id,
+                            app.stage_authority_id,
+                        )
+                        moved_on.setdefault(key, []).append(app)
+                done += len(approved)
+            else:
+                refused = []
+                for pk in chunk:
+                    try:
+                        return_(
+                            actor=job.actor, application=Application(pk=pk), opinion=job.opinion
+                        )
+                        done += 1
+                    except (ServiceError, Http404) as exc:
+                        refused.append((pk, exc))
+            for pk, exc in refused:
+                refuse(pk, exc)
+            failed += len(refused)
+            BatchJob.objects.filter(pk=job.pk).update(done=done, failed=failed)
+    finally:
+        _resolved.reset(token)
     for apps in moved_on.values():
         # One message (and SMS) per reviewer of the next stage, not one per item.
         first = apps[0]
@@ -1898,19 +1916,18 @@ def _approve_many(*, actor, ids: list[int], opinion: str = ""):
     opinion = (opinion or "").strip() or _("同意")
     approved, refused, one_by_one = [], [], []
     events, audits, tells = [], [], []
-    token = _resolved.set({})
+    # one cache for the whole job when batch_run set it, else for this call
+    token = _resolved.set({}) if _resolved.get() is None else None
     try:
         with transaction.atomic():
-            found = Application.objects.select_for_update(of=("self",)).select_related(
-                "program",
-                "program_version",
-                "employer",
-                "applicant",
-                "stage_employer",
-                "stage_employer_also",
-                "stage_authority",
-            )
-            found = {app.pk: app for app in found.filter(pk__in=ids).order_by("id")}
+            found = {
+                app.pk: app
+                for app in Application.objects.select_for_update(of=("self",))
+                .select_related("applicant")
+                .filter(pk__in=ids)
+                .order_by("id")
+            }
+            _share_related(found.values())
             now = timezone.now()
             for pk in ids:
                 app = found.get(pk)
@@ -1931,8 +1948,7 @@ def _approve_many(*, actor, ids: list[int], opinion: str = ""):
                     refused.append((pk, exc))
                     continue
                 app.last_opinion = opinion
-                app.version += 1
-                app.updated_at = now
+                app.version += 1  # as stored by _update_alike
                 approved.append(app)
                 events.append(
                     _event_row(
@@ -1948,28 +1964,29 @@ def _approve_many(*, actor, ids: list[int], opinion: str = ""):
                 )
                 audits.append(_audit_row(app, "approve", actor, None, opinion=opinion))
                 tells.append(_approved_message(app, from_stage))
-            Application.objects.bulk_update(
+            for app in approved:  # one moment for the whole batch
+                app.stage_entered_at = now if app.stage_entered_at else None
+                app.decided_at = now if app.state == S.APPROVED else app.decided_at
+            _update_alike(
                 approved,
                 [
                     "state",
                     "stage",
                     "stage_kind",
                     "stage_entered_at",
-                    "stage_employer",
-                    "stage_employer_also",
-                    "stage_authority",
+                    "stage_employer_id",
+                    "stage_employer_also_id",
+                    "stage_authority_id",
                     "decided_at",
                     "last_opinion",
-                    "version",
-                    "updated_at",
                 ],
-                batch_size=BATCH_CHUNK,
             )
-            ApplicationEvent.objects.bulk_create(events, batch_size=BATCH_CHUNK)
+            insert_many(ApplicationEvent, events)
             audit_record_many(audits)
             notify_each(tells)
     finally:
-        _resolved.reset(token)
+        if token is not None:
+            _resolved.reset(token)
     for pk in one_by_one:
         try:
             app = approve(
@@ -1980,6 +1997,56 @@ def _approve_many(*, actor, ids: list[int], opinion: str = ""):
         else:
             approved.append(app)
     return approved, refused
+
+
+def _share_related(apps) -> None:
+    """Give many applications their programme, programme version and organisations from
+    one read each: a batch's items share a handful of them, and a version's definition
+    is decoded once instead of once per item."""
+    from rencai.orgs.models import Employer
+    from rencai.programs.models import ProgramVersion
+
+    apps = list(apps)
+    versions = ProgramVersion.objects.select_related("program").in_bulk(
+        {a.program_version_id for a in apps}
+    )
+    employer_ids = {
+        pk
+        for a in apps
+        for pk in (a.employer_id, a.stage_employer_id, a.stage_employer_also_id, a.dispatcher_id)
+        if pk
+    }
+    employers = Employer.objects.in_bulk(employer_ids)
+    authorities = Authority.objects.in_bulk({a.stage_authority_id for a in apps} - {None})
+    for app in apps:
+        app.program_version = versions[app.program_version_id]
+        app.program = app.program_version.program
+        for field, pool in (
+            ("employer", employers),
+            ("stage_employer", employers),
+            ("stage_employer_also", employers),
+            ("dispatcher", employers),
+            ("stage_authority", authorities),
+        ):
+            pk = getattr(app, f"{field}_id")
+            if pk:
+                setattr(app, field, pool[pk])
+
+
+def _update_alike(apps: list, fields: list[str]) -> None:
+    """Store ``fields`` of many applications (and one more version each) with one UPDATE
+    per set of equal values: a batch moves thousands of items to the same next stage and
+    organisation, so that is a statement or two, not one per item (issue 7)."""
+    from django.db.models import F
+
+    alike: dict[tuple, list[int]] = {}
+    for app in apps:
+        alike.setdefault(tuple(getattr(app, f) for f in fields), []).append(app.pk)
+    now = timezone.now()
+    for values, ids in alike.items():
+        Application.objects.filter(pk__in=ids).update(
+            **dict(zip(fields, values, strict=True)), version=F("version") + 1, updated_at=now
+        )
 
 
 def _approved_message(app, from_stage) -> tuple:

@@ -7,6 +7,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from rencai.audit.models import GENESIS, AuditEntry
+from rencai.bulk import insert_many
 
 # Any 64-bit number: the PostgreSQL advisory lock that serialises appends to the chain.
 _CHAIN_LOCK = 7_305_126_001
@@ -57,8 +58,10 @@ def _entry(
 
 
 def _append(entries: list[AuditEntry]) -> list[AuditEntry]:
-    """Link ``entries`` after the chain's last row and store them, under the chain lock."""
-    with transaction.atomic():
+    """Link ``entries`` after the chain's last row and store them, under the chain lock
+    (held to the end of the caller's transaction; no savepoint of its own: if this fails,
+    so does the change it records)."""
+    with transaction.atomic(savepoint=False):
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK])
@@ -71,7 +74,7 @@ def _append(entries: list[AuditEntry]) -> list[AuditEntry]:
         if len(entries) == 1:
             entries[0].save(force_insert=True)
         else:
-            AuditEntry.objects.bulk_create(entries, batch_size=1000)
+            insert_many(AuditEntry, entries)
     return entries
 
 

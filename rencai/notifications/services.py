@@ -1,6 +1,7 @@
 """Tell a user about a step (F38): an in-app message (badge and corner pop-up) and an
 SMS through the outbox, sent once the surrounding transaction commits."""
 
+from rencai.bulk import insert_many
 from rencai.notifications.models import Message
 from rencai.notifications.sms import sms_enqueue_many
 
@@ -22,12 +23,12 @@ def notify_each(items, *, sms: bool = True) -> None:
     items = list(items)
     if not items:
         return
-    Message.objects.bulk_create(
-        [
+    insert_many(
+        Message,
+        (
             Message(user=user, title=title[:100], body=body, link=link)
             for user, title, body, link in items
-        ],
-        batch_size=1000,
+        ),
     )
     if sms:
         sms_enqueue_many(
