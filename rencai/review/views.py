@@ -568,6 +568,7 @@ def notice(request, pk):
         from rencai.applications import exports
 
         # Built from the stored, masked entries: the full values are never in the file.
+        # .iterator() keeps the query lazy, so it runs inside xlsx_response (replica scope).
         return exports.xlsx_response(
             f"notice-{item.pk}.xlsx",
             _("公示名单"),
@@ -590,7 +591,7 @@ def notice(request, pk):
                     float(e.amount) if e.amount is not None else "",
                     str(e.get_status_display()),
                 ]
-                for n, e in enumerate(item.entries.order_by("id"), start=1)
+                for n, e in enumerate(item.entries.order_by("id").iterator(), start=1)
             ),
         )
     entries = item.entries.select_related("application").prefetch_related("objections")
@@ -828,6 +829,7 @@ def statistics(request):
     authority's region, with a bar chart and an XLSX export."""
     from rencai.applications import access as app_access
     from rencai.applications import exports
+    from rencai.dbrouter import use_replica
     from rencai.programs.models import Program
 
     authorities = app_access.reviewing_authorities_of(request.user)
@@ -838,7 +840,8 @@ def statistics(request):
     year_raw = request.GET.get("year") or ""
     year = parse_id(year_raw)
     year = year if year and 2000 <= year <= 2100 else None
-    stats = exports.statistics(regions, program_code=code, year=year)
+    with use_replica():  # read-only aggregates, lag-tolerant (rencai.dbrouter)
+        stats = exports.statistics(regions, program_code=code, year=year)
     if request.GET.get("export") == "xlsx":
         return exports.xlsx_response(
             "statistics.xlsx",
