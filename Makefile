@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: bench-chain run test test-fast e2e lint format setup install migrate demo messages migrations-check ci clean reset-local-db
+.PHONY: bench bench-chain run test test-fast e2e lint format setup install migrate demo messages migrations-check ci clean reset-local-db
 
 $(STAMP): requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -70,3 +70,10 @@ clean:
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/rencai_bench
 bench-chain: setup
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/chain_bench.py
+
+## Load benchmark (issue 7): 500k applications on PostgreSQL, gunicorn with production
+## settings driven by bench/load.py; submit throughput and latency against a baseline,
+## reading pages, 10k batch approval and notice, 100k export, overload at 3x capacity.
+## Prints the targets met or not and writes bench/results.json (docs/operations.md).
+bench: setup
+	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/bench.py

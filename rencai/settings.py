@@ -107,6 +107,16 @@ DATABASES = {
         env_str("DATABASE_URL", "sqlite:///var/rencai.sqlite3"), base_dir=BASE_DIR
     )
 }
+# A PostgreSQL read replica (issue 7, docs/operations.md "Scaling out"): only reads inside
+# rencai.dbrouter.use_replica() (exports, statistics) go there. In tests it mirrors the
+# test database (no second database is created).
+if env_str("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = {
+        **parse_database_url(env_str("DATABASE_REPLICA_URL"), base_dir=BASE_DIR),
+        "TEST": {"MIRROR": "default"},
+    }
+# Always installed: without a "replica" database every query goes to default.
+DATABASE_ROUTERS = ["rencai.dbrouter.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -224,3 +234,23 @@ if not DEBUG:
 # Background work (batch actions of thousands of items): the django-tasks API with its
 # database backend; `manage.py db_worker` runs the tasks (`make run` starts one).
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+
+# Serving (issue 7, docs/operations.md "Serving"): keep a database connection open between
+# requests for DATABASE_CONN_MAX_AGE seconds (0 closes it after each request), checked
+# before reuse. Under gunicorn's threaded workers that is one connection per thread.
+DATABASES["default"]["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 0, minimum=0)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Or, on PostgreSQL, a connection pool per server process (psycopg_pool): its threads share
+# DATABASE_POOL_MAX_SIZE connections (0 = no pool), DATABASE_POOL_MIN_SIZE kept open.
+# A request waits at most 10 s for a free connection. Replaces DATABASE_CONN_MAX_AGE.
+if DATABASES["default"]["ENGINE"].endswith("postgresql") and env_int(
+    "DATABASE_POOL_MAX_SIZE", 0, minimum=0
+):
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": env_int("DATABASE_POOL_MIN_SIZE", 2, minimum=0),
+        "max_size": env_int("DATABASE_POOL_MAX_SIZE", 0, minimum=1),
+        "timeout": 10,
+    }
+# The benchmark's baseline view (bench/bench.py): off everywhere but in `make bench`.
+RENCAI_BENCH_ENDPOINTS = env_bool("RENCAI_BENCH_ENDPOINTS", False)

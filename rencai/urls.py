@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
@@ -26,3 +27,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
 ]
+
+if settings.RENCAI_BENCH_ENDPOINTS:
+    from rencai.benchmark import baseline
+
+    urlpatterns.append(path("bench/baseline/", baseline))

@@ -1,0 +1,21 @@
+"""gunicorn in production (docs/operations.md "Serving"; the figures are from `make bench`).
+
+Threaded workers: one process per core carries the CPU work, its threads overlap the
+waits on PostgreSQL. Threads outnumber RENCAI_MAX_IN_FLIGHT, so a request beyond the
+limit still reaches the load-shedding middleware and gets a fast "busy" answer instead
+of waiting unseen in a queue."""
+
+import os
+
+bind = os.environ.get("RENCAI_BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("WEB_WORKERS", os.cpu_count() or 2))
+worker_class = "gthread"
+threads = int(os.environ.get("WEB_THREADS", "64"))
+backlog = 2048
+timeout = 30
+graceful_timeout = 10
+keepalive = 5
+# recycle a worker now and then (memory fragmentation), not all at once
+max_requests = 20000
+max_requests_jitter = 2000
+wsgi_app = "rencai.wsgi:application"
