@@ -26,7 +26,7 @@ def notify_each(items, *, sms: bool = True) -> None:
     insert_many(
         Message,
         (
-            Message(user=user, title=title[:100], body=body, link=link)
+            Message(user_id=user.pk, title=title[:100], body=body, link=link)
             for user, title, body, link in items
         ),
     )
