@@ -147,7 +147,7 @@ SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 30 * 60, minimum=60)
 
 # Load shedding (issue 7, rencai/loadshed.py): requests in flight per server process; one
 # more waits at most RENCAI_BUSY_WAIT_SECONDS, then gets 503 "busy" with Retry-After.
-# 0 turns it off. Set it near the process's threads × 2 (docs/operations.md).
+# 0 turns it off. Keep it below gunicorn's threads per process (docs/operations.md).
 RENCAI_MAX_IN_FLIGHT = env_int("RENCAI_MAX_IN_FLIGHT", 32, minimum=0)
 RENCAI_BUSY_WAIT_SECONDS = env_int("RENCAI_BUSY_WAIT_MS", 2000, minimum=0) / 1000
 RENCAI_RETRY_AFTER_SECONDS = env_int("RENCAI_RETRY_AFTER_SECONDS", 5, minimum=1)

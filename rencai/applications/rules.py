@@ -3,6 +3,8 @@ program against an application and returns each result with a reason in plain Ch
 submission refuses when any rule fails. Amount, months, claim kind and the n-th upgrade
 are computed here and nowhere else."""
 
+import contextlib
+import contextvars
 import datetime
 from dataclasses import dataclass
 from decimal import Decimal
@@ -154,7 +156,6 @@ def fact_rule(rule: dict, facts: Facts) -> RuleResult:
 def facts_of(applicant, employer, *, education=None) -> Facts:
     """The applicant's facts from their records."""
     from rencai.profiles.models import HeldQualification, WorkHistory
-    from rencai.talent.services import current_category
 
     facts = Facts(
         education=education,
@@ -163,7 +164,7 @@ def facts_of(applicant, employer, *, education=None) -> Facts:
     )
     if applicant.is_person:
         facts.qualification = HeldQualification.objects.filter(owner=applicant).exists()
-        category = current_category(applicant)
+        category = talent_category(applicant)
         if category is not None:
             facts.talent_rank, facts.talent_name = category.rank, category.level_name
         facts.first_contract = (
@@ -218,12 +219,46 @@ def period_of(definition: dict, data: dict) -> Period | None:
     return Period(start, end, deducted, months, explanation)
 
 
+# Within one submission several rules and the engine ask for the same records of the
+# applicant (highest education, talent category): inside ``records_read_once()`` each is
+# read once (issue 7). Outside it, and in every other request, nothing is kept.
+_read_once = contextvars.ContextVar("rencai_read_once", default=None)
+
+
+@contextlib.contextmanager
+def records_read_once():
+    token = _read_once.set({})
+    try:
+        yield
+    finally:
+        _read_once.reset(token)
+
+
+def _once(key: tuple, read):
+    memo = _read_once.get()
+    if memo is None:
+        return read()
+    if key not in memo:
+        memo[key] = read()
+    return memo[key]
+
+
 def highest_education(user) -> str | None:
     from rencai.profiles.models import Education
 
-    levels = Education.objects.filter(owner=user).values_list("level", flat=True)
-    ranked = sorted(levels, key=lambda lv: EDUCATION_RANK.get(lv, 0))
-    return ranked[-1] if ranked else None
+    def read():
+        levels = Education.objects.filter(owner=user).values_list("level", flat=True)
+        ranked = sorted(levels, key=lambda lv: EDUCATION_RANK.get(lv, 0))
+        return ranked[-1] if ranked else None
+
+    return _once(("education", user.pk), read)
+
+
+def talent_category(user):
+    """The applicant's talent category in force (``talent.services.current_category``)."""
+    from rencai.talent.services import current_category
+
+    return _once(("category", user.pk), lambda: current_category(user))
 
 
 def _others(app: Application):

@@ -615,7 +615,7 @@ def submit(
     """Submit a draft, or resubmit a returned application (F30, F32). ``gaps`` declares
     required materials missing for now (容缺, F47): ``{"material_type", "reason",
     "deadline"}`` each."""
-    with transaction.atomic():
+    with transaction.atomic(), rules.records_read_once():
         app = _lock(application.pk)
         if app.applicant_id != actor.pk or app.deleted_at is not None:
             raise Http404
@@ -697,9 +697,7 @@ def _submitted_by_this_request(app: Application, actor, seen_version) -> bool:
 
 
 def _talent_rank(user) -> int:
-    from rencai.talent.services import current_category
-
-    category = current_category(user)
+    category = rules.talent_category(user)
     return category.rank if category else 0
 
 
