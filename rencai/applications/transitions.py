@@ -1826,7 +1826,7 @@ def batch_start(*, actor, application_ids, action: str, opinion: str = "", reque
     return job
 
 
-BATCH_CHUNK = 500  # items locked and written together by a batch job
+BATCH_CHUNK = 1000  # items locked and written together by a batch job
 
 
 def batch_run(job_id: int):
