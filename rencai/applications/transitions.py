@@ -911,18 +911,12 @@ def approve(
         _advance(app)
         app.last_opinion = opinion
         _save(app)
-        _event(
-            app,
-            action="approve",
-            actor=actor,
-            from_state=from_state,
-            from_stage=from_stage,
-            opinion=opinion,
-            role=role,
-            org=org,
+        event, audit, message = _approval_records(
+            app, actor, from_state, from_stage, opinion, role, org, request
         )
-        _audit(app, "approve", actor, request, opinion=opinion)
-        notify_each([_approved_message(app, from_stage)])
+        event.save(force_insert=True)
+        audit_record(**audit)
+        notify_each([message])
         if app.state != S.APPROVED and tell_next_stage:
             _tell_stage(app)
     return app
@@ -1951,20 +1945,12 @@ def _approve_many(*, actor, ids: list[int], opinion: str = ""):
                 app.last_opinion = opinion
                 app.version += 1  # as stored by _update_alike
                 approved.append(app)
-                events.append(
-                    _event_row(
-                        app,
-                        action="approve",
-                        actor=actor,
-                        from_state=from_state,
-                        from_stage=from_stage,
-                        opinion=opinion,
-                        role=role,
-                        org=org,
-                    )
+                event, audit, message = _approval_records(
+                    app, actor, from_state, from_stage, opinion, role, org, None
                 )
-                audits.append(_audit_row(app, "approve", actor, None, opinion=opinion))
-                tells.append(_approved_message(app, from_stage))
+                events.append(event)
+                audits.append(audit)
+                tells.append(message)
             for app in approved:  # one moment for the whole batch
                 app.stage_entered_at = now if app.stage_entered_at else None
                 app.decided_at = now if app.state == S.APPROVED else app.decided_at
@@ -2048,6 +2034,23 @@ def _update_alike(apps: list, fields: list[str]) -> None:
         Application.objects.filter(pk__in=ids).update(
             **dict(zip(fields, values, strict=True)), version=F("version") + 1, updated_at=now
         )
+
+
+def _approval_records(app, actor, from_state, from_stage, opinion, role, org, request):
+    """What an approval (moving on or final) leaves, not yet stored: its event, its audit
+    row and the applicant's message. ``approve`` stores one set, a batch many at once."""
+    event = _event_row(
+        app,
+        action="approve",
+        actor=actor,
+        from_state=from_state,
+        from_stage=from_stage,
+        opinion=opinion,
+        role=role,
+        org=org,
+    )
+    audit = _audit_row(app, "approve", actor, request, opinion=opinion)
+    return event, audit, _approved_message(app, from_stage)
 
 
 def _approved_message(app, from_stage) -> tuple:
