@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: bench bench-chain run test test-fast e2e lint format setup install migrate demo messages migrations-check ci clean reset-local-db
+.PHONY: bench run test test-fast e2e lint format setup install migrate demo messages migrations-check ci clean reset-local-db
 
 $(STAMP): requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -65,11 +65,7 @@ reset-local-db:
 clean:
 	rm -rf $(VENV) var/static .pytest_cache
 
-## Workbench benchmark (issue 4): 100k applications on PostgreSQL; queue latency, a 10k
-## batch approval, a 100k-row export. Prints a table, writes bench/chain-results.json.
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/rencai_bench
-bench-chain: setup
-	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/chain_bench.py
 
 ## Load benchmark (issue 7): 500k applications on PostgreSQL, gunicorn with production
 ## settings driven by bench/load.py; submit throughput and latency against a baseline,
