@@ -295,3 +295,26 @@ def test_a_long_notice_offers_the_page_and_takes_objections_to_any_entry(
     )
     assert response.status_code == 200 and "请从公示名单中选择一条" in response.content.decode()
     assert Objection.objects.count() == 1
+
+
+def test_odd_entry_values_on_the_notice_page_get_a_message_not_an_error(
+    city, two_at_notice, client
+):
+    notice = publish(city, two_at_notice)
+    url = reverse("portal:notice", args=[notice.pk])
+    for odd in ("abc", "-1", "99999999999999999999999", "１２"):
+        assert client.get(f"{url}?entry={odd}").status_code == 200
+        response = client.post(
+            url,
+            {
+                "entry": odd,
+                "name": "李先生",
+                "contact": "13900000999",
+                "content": "不属实",
+                "captcha_0": "x",
+                "captcha_1": "PASSED",
+            },
+        )
+        assert response.status_code == 200, odd
+        assert "对哪一条有异议" in response.content.decode()
+    assert not Objection.objects.exists()

@@ -43,6 +43,11 @@ def test_bureau_publishes_and_a_citizen_objects(page, url, e2e_city, settings, t
     check_a11y(page, "/notices/<pk>/")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "public-notice-1280.png"), full_page=True)
+    # each row links to the objection form with its entry chosen (issue 7: the list
+    # offers the page's entries, not all of a 10,000-person notice)
+    page.locator("table").get_by_role("link", name=re.compile("提出异议")).first.click()
+    expect(page.get_by_label("对哪一条有异议")).not_to_have_value("")
+    expect(page.get_by_label("对哪一条有异议").locator("option:checked")).to_contain_text("张*明")
     page.get_by_label("对哪一条有异议").select_option(index=1)
     page.get_by_label("反映人姓名").fill("李先生")
     page.get_by_label("联系方式").fill("13900001111")
