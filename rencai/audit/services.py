@@ -1,6 +1,7 @@
 """Writing and verifying the audit chain."""
 
 import datetime
+import json
 from dataclasses import dataclass
 
 from django.db import connection, transaction
@@ -102,10 +103,19 @@ class ChainReport:
 
 
 def audit_verify_chain(*, chunk: int = 2000) -> ChainReport:
-    """Walk the chain in id order and name the first row whose hash or link is wrong."""
+    """Walk the chain in id order and name the first row whose hash or link is wrong.
+    After a purge (``audit_purge``) the chain starts at the first row kept: its link must
+    be the last purged hash that a later ``audit.purge`` row of the chain itself records."""
     prev = GENESIS
     checked = 0
     last_id = 0
+    first = AuditEntry.objects.order_by("id").values("id", "prev_hash").first()
+    if first is not None and first["prev_hash"] != GENESIS:
+        for summary in AuditEntry.objects.filter(action=PURGE_ACTION).values_list(
+            "summary", flat=True
+        ):
+            if summary.get("last_purged_hash") == first["prev_hash"]:
+                prev = first["prev_hash"]
     while True:
         rows = list(AuditEntry.objects.filter(id__gt=last_id).order_by("id")[:chunk])
         if not rows:
@@ -118,3 +128,180 @@ def audit_verify_chain(*, chunk: int = 2000) -> ChainReport:
             prev = row.hash
             checked += 1
             last_id = row.id
+
+
+# --- Retention and off-site shipping (issue 8, part 7) -------------------------------------
+
+PURGE_ACTION = "audit.purge"
+EXPORT_FIELDS = (
+    "id",
+    "at",
+    "actor",
+    "actor_repr",
+    "role",
+    "action",
+    "object_type",
+    "object_id",
+    "summary",
+    "ip",
+    "prev_hash",
+    "hash",
+)
+
+
+def _export_row(row: AuditEntry) -> dict:
+    return {
+        "id": row.id,
+        "at": row.at.isoformat(timespec="microseconds"),
+        "actor": row.actor_id,
+        "actor_repr": row.actor_repr,
+        "role": row.role,
+        "action": row.action,
+        "object_type": row.object_type,
+        "object_id": row.object_id,
+        "summary": row.summary,
+        "ip": row.ip,
+        "prev_hash": row.prev_hash,
+        "hash": row.hash,
+    }
+
+
+def _row_from_export(data: dict) -> AuditEntry:
+    return AuditEntry(
+        id=data["id"],
+        at=datetime.datetime.fromisoformat(data["at"]),
+        actor_id=data["actor"],
+        actor_repr=data["actor_repr"],
+        role=data["role"],
+        action=data["action"],
+        object_type=data["object_type"],
+        object_id=data["object_id"],
+        summary=data["summary"],
+        ip=data["ip"],
+        prev_hash=data["prev_hash"],
+        hash=data["hash"],
+    )
+
+
+def audit_export(out, *, after_id: int = 0, chunk: int = 2000) -> dict:
+    """Write the chain from row ``after_id + 1`` on to ``out`` (text), one JSON object per
+    line in id order with its hashes, then a manifest line. The file can be shipped
+    off-site and checked there with ``verify_audit_chain --file`` (no database needed)."""
+    count, first_id, last_id, last_hash = 0, None, after_id, None
+    while True:
+        rows = list(AuditEntry.objects.filter(id__gt=last_id).order_by("id")[:chunk])
+        if not rows:
+            break
+        for row in rows:
+            out.write(json.dumps(_export_row(row), ensure_ascii=False, sort_keys=True) + "\n")
+            first_id = first_id or row.id
+            last_id, last_hash = row.id, row.hash
+            count += 1
+    manifest = {
+        "rows": count,
+        "first_id": first_id,
+        "last_id": last_id if count else None,
+        "last_hash": last_hash,
+        "exported_at": timezone.now().isoformat(timespec="seconds"),
+    }
+    out.write(json.dumps({"manifest": manifest}, sort_keys=True) + "\n")
+    return manifest
+
+
+@dataclass
+class FileReport:
+    rows: dict[int, str]  # id → hash of every row in the file
+    first_prev_hash: str | None
+    error: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.error
+
+
+def audit_verify_file(lines) -> FileReport:
+    """Check an exported file on its own: each row's hash covers its content and its link
+    to the row before it; the manifest's count and last hash match the rows."""
+    rows: dict[int, str] = {}
+    prev = first_prev = manifest = None
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            data = json.loads(line)
+        except ValueError:
+            return FileReport(rows, first_prev, f"line {number} is not JSON")
+        if "manifest" in data:
+            manifest = data["manifest"]
+            continue
+        if manifest is not None:
+            return FileReport(rows, first_prev, f"line {number} comes after the manifest")
+        try:
+            row = _row_from_export(data)
+        except (KeyError, TypeError, ValueError):
+            return FileReport(rows, first_prev, f"line {number} is not an audit row")
+        if prev is None:
+            first_prev = row.prev_hash
+        elif row.prev_hash != prev:
+            return FileReport(rows, first_prev, f"row {row.id}: link to the previous row broken")
+        if row.compute_hash() != row.hash:
+            return FileReport(rows, first_prev, f"row {row.id}: content does not match its hash")
+        rows[row.id] = prev = row.hash
+    if manifest is None:
+        return FileReport(rows, first_prev, "no manifest line: the file is incomplete")
+    if manifest.get("rows") != len(rows) or manifest.get("last_hash") != prev:
+        return FileReport(rows, first_prev, "the manifest does not match the rows")
+    return FileReport(rows, first_prev)
+
+
+def audit_purge(*, archive_lines, retention_days: int, actor=None) -> dict:
+    """Delete the rows older than the retention period, but only those an exported
+    archive holds unchanged (same ids, same hashes). The chain then starts at the first
+    row kept; an ``audit.purge`` row records the last purged hash so that the verifier
+    accepts that start and nothing else. One transaction."""
+    from django.conf import settings
+
+    minimum = int(getattr(settings, "RENCAI_AUDIT_RETENTION_MINIMUM_DAYS", 180))
+    if retention_days < minimum:
+        raise ValueError(f"retention {retention_days} days is below the minimum {minimum}")
+    archive = audit_verify_file(archive_lines)
+    if not archive.ok:
+        raise ValueError(f"the archive does not verify: {archive.error}")
+    cutoff = timezone.now() - datetime.timedelta(days=retention_days)
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK])
+        kept = AuditEntry.objects.filter(at__gte=cutoff).order_by("id").values("id").first()
+        old = AuditEntry.objects.filter(at__lt=cutoff)
+        if kept is not None:
+            old = old.filter(id__lt=kept["id"])
+        doomed = dict(old.values_list("id", "hash"))
+        if not doomed:
+            return {"rows": 0}
+        missing = [i for i, h in doomed.items() if archive.rows.get(i) != h]
+        if missing:
+            raise ValueError(
+                f"{len(missing)} rows to purge are not in the archive as stored "
+                f"(first: {min(missing)}); export again before purging"
+            )
+        through = max(doomed)
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                # The append-only trigger lets a DELETE through only with this flag on,
+                # for this transaction only (migration 0003).
+                cursor.execute("SET LOCAL rencai.audit_purge = 'on'")
+            cursor.execute("DELETE FROM audit_auditentry WHERE id <= %s", [through])
+        audit_record(
+            action=PURGE_ACTION,
+            actor=actor,
+            object_type="audit.auditentry",
+            object_id=str(through),
+            extra={
+                "rows": len(doomed),
+                "purged_through_id": through,
+                "last_purged_hash": doomed[through],
+                "retention_days": retention_days,
+            },
+        )
+    return {"rows": len(doomed), "through_id": through}
