@@ -68,14 +68,17 @@ FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "rencai.security.SecurityHeadersMiddleware",  # Content-Security-Policy (issue 8)
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "rencai.loadshed.ConcurrencyLimitMiddleware",
+    "rencai.accounts.ratelimit.ClientAddressMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "rencai.accounts.middleware.SessionTouchMiddleware",
     "rencai.portal.middleware.CookieLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "rencai.accounts.middleware.StaffTwoFactorMiddleware",
     # Logs every 403, and every 404 on a route that names an object (issue 8).
     "rencai.audit.middleware.DeniedAccessMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -139,7 +142,22 @@ AUTH_PASSWORD_VALIDATORS = [
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # Staff and administrators (MLPS level 3): 10+ characters, 3 of 4 character classes.
+    {
+        "NAME": "rencai.accounts.validators.StaffPasswordValidator",
+        "OPTIONS": {"min_length": env_int("RENCAI_STAFF_PASSWORD_MIN_LENGTH", 10, minimum=8)},
+    },
 ]
+# Staff and administrators confirm a TOTP code after the password (issue 8); their
+# sessions end after SESSION_STAFF_IDLE_SECONDS idle instead of SESSION_COOKIE_AGE.
+RENCAI_STAFF_TOTP = env_bool("RENCAI_STAFF_TOTP", True)
+SESSION_STAFF_IDLE_SECONDS = env_int("SESSION_STAFF_IDLE_SECONDS", 15 * 60, minimum=60)
+# Per client address (rencai.accounts.ratelimit): (requests, window in seconds); 0 = off.
+RENCAI_RATE_LIMITS = {
+    "login": (env_int("RENCAI_RATE_LOGIN_PER_IP", 60, minimum=0), 10 * 60),
+    "sms": (env_int("RENCAI_RATE_SMS_PER_IP", 30, minimum=0), 60 * 60),
+    "register": (env_int("RENCAI_RATE_REGISTER_PER_IP", 20, minimum=0), 60 * 60),
+}
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -237,9 +255,20 @@ RENCAI_CITY = {
     "help_mailbox": env_str("RENCAI_HELP_MAILBOX", "rencai-help@example.gov.cn"),
 }
 
-if not DEBUG:
-    SECURE_CONTENT_TYPE_NOSNIFF = True
-    X_FRAME_OPTIONS = "DENY"
+# HTTP hardening (issue 8, docs/security.md), in development too. The CSP comes from
+# rencai.security. HSTS is sent only over HTTPS: 0 (off) by default; in production
+# 31536000 (a year) once every host of the domain serves HTTPS. Behind a TLS-terminating
+# proxy that sets X-Forwarded-Proto, SECURE_PROXY_SSL_HEADER=1 makes Django see HTTPS.
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+if env_bool("SECURE_PROXY_SSL_HEADER", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # Background work (batch actions of thousands of items): the django-tasks API with its
 # database backend; `manage.py db_worker` runs the tasks (`make run` starts one).

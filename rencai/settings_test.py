@@ -9,6 +9,7 @@ from rencai.settings import *
 CAPTCHA_TEST_MODE = True
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only
 SMS_BACKEND = "rencai.notifications.sms.MemoryBackend"
+RENCAI_STAFF_TOTP = False  # staff tests use force_login; the TOTP tests turn it on
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"
 WHITENOISE_USE_FINDERS = True
 RENCAI_CITY_CACHE_SECONDS = 0  # tests change packs between cases: always read

@@ -80,12 +80,23 @@ def test_phone_change_needs_the_code_sent_to_the_new_phone(city):
     assert city.applicant.phone == "13911112222"
 
 
-def test_phone_taken_by_another_account_refused(city):
+def test_phone_taken_by_another_account_refused_without_telling_it_is_taken(city):
+    # Issue 8 (no enumeration): a phone in use gets a warning SMS, never a code, and the
+    # answer is the one a free phone gets with a wrong code; nothing changes.
     c = logged_in(city.applicant)
-    page = c.post(
-        "/accounts/me/phone/", {"phone": city.employer_admin.phone, "sms_code": "123456"}
-    ).content.decode()
-    assert "已被其他账号使用" in page
+    answers = []
+    for phone in (city.employer_admin.phone, "13911113333"):
+        assert c.post("/accounts/sms/send/", {"phone": phone, "purpose": "change_phone"}).json()[
+            "ok"
+        ]
+        page = c.post("/accounts/me/phone/", {"phone": phone, "sms_code": "000000"})
+        answers.append(page.context["form"].errors.get_json_data())
+    assert answers[0] == answers[1] and "已被其他账号使用" not in str(answers[0])
+    assert (
+        "您的验证码" not in SmsMessage.objects.filter(phone=city.employer_admin.phone).last().body
+    )
+    city.applicant.refresh_from_db()
+    assert city.applicant.phone == "13800000001"
 
 
 def test_change_phone_codes_need_a_login(client, city):

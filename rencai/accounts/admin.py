@@ -5,8 +5,9 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from rencai.accounts import services
-from rencai.accounts.models import LegacyRecord, LoginLock, User
+from rencai.accounts.models import LegacyRecord, LoginLock, StaffTotp, User
 from rencai.audit.admin_mixins import AuditedAdminMixin
+from rencai.audit.services import audit_record
 
 
 class LockedFilter(admin.SimpleListFilter):
@@ -115,3 +116,43 @@ class LegacyRecordAdmin(AuditedAdminMixin, admin.ModelAdmin):
     search_fields = ["id_number", "name"]
     list_filter = ["source"]
     raw_id_fields = ["user"]
+
+
+@admin.register(StaffTotp)
+class StaffTotpAdmin(admin.ModelAdmin):
+    """Who has bound a second factor. Deleting a row resets it: the staff member binds a
+    new app at the next login (lost phone and no recovery code left). The secret and the
+    recovery codes are never shown."""
+
+    list_display = ["user", "confirmed_at", "recovery_left"]
+    search_fields = ["user__username", "user__real_name"]
+    fields = ["user", "confirmed_at", "recovery_left"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("剩余恢复码"))
+    def recovery_left(self, obj):
+        return obj.recovery_left
+
+    def _audit_reset(self, request, obj):
+        audit_record(
+            action="account.totp_reset",
+            actor=request.user,
+            role="admin",
+            obj=obj.user,
+            request=request,
+        )
+
+    def delete_model(self, request, obj):
+        self._audit_reset(request, obj)
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset.select_related("user"):
+            self._audit_reset(request, obj)
+        super().delete_queryset(request, queryset)

@@ -340,6 +340,35 @@ class PasswordChangeForm(ServiceErrorMixin, forms.Form):
         return data
 
 
+class TotpForm(ServiceErrorMixin, forms.Form):
+    code = forms.CharField(
+        label=_("动态口令"),
+        max_length=24,
+        help_text=_(
+            "打开手机上的身份验证器应用，输入显示的6位数字；手机不在身边时可输入一个恢复码。"
+        ),
+        widget=forms.TextInput(
+            attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "autofocus": True}
+        ),
+        error_messages={"required": _("请输入动态口令。")},
+    )
+
+
+class TotpEnrolForm(ServiceErrorMixin, forms.Form):
+    code = forms.CharField(
+        label=_("动态口令"),
+        max_length=6,
+        min_length=6,
+        help_text=_("添加后，输入应用中显示的6位数字，确认绑定成功。"),
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),
+        error_messages={
+            "required": _("请输入动态口令。"),
+            "min_length": _("动态口令为6位数字。"),
+            "max_length": _("动态口令为6位数字。"),
+        },
+    )
+
+
 class PhoneChangeForm(ServiceErrorMixin, forms.Form):
     phone = _phone_field(_("新手机号码"))
     sms_code = _sms_code()

@@ -1,9 +1,12 @@
 import time
+from urllib.parse import urlencode
 
 from django.conf import settings
+from django.contrib.auth import SESSION_KEY
+from django.contrib.auth import logout as auth_logout
 from django.http import JsonResponse
 from django.shortcuts import redirect
-from django.urls import resolve
+from django.urls import resolve, reverse
 from django.urls.exceptions import Resolver404
 from django.utils.translation import gettext as _
 
@@ -77,3 +80,83 @@ class SessionTouchMiddleware:
         if now - int(session.get("_touched", 0)) >= settings.SESSION_TOUCH_SECONDS:
             session["_touched"] = now  # saved, with a new expiry, by SessionMiddleware
         return response
+
+
+# Set in the session once the staff member's TOTP code is right (issue 8).
+TOTP_VERIFIED = "_rencai_totp_ok"
+
+# What a staff or administrator session may open before the TOTP code is confirmed.
+ALLOWED_BEFORE_SECOND_FACTOR = {
+    "accounts:totp",
+    "accounts:logout",
+    "admin:logout",
+    "set_language",
+    "javascript-catalog",
+}
+
+
+def _view_name(request) -> str:
+    try:
+        return resolve(request.path_info).view_name
+    except Resolver404:
+        return ""
+
+
+class StaffTwoFactorMiddleware:
+    """Until the TOTP code is confirmed, a staff or administrator session reaches only
+    the TOTP page (and logout): the pages and /admin/ redirect there, the API answers
+    403. Whatever logged the session in (the login page, /admin/login/, the API) the
+    second factor is still asked. A session the API itself just logged in is ended at
+    once: the second factor is entered in the web pages only. Place it after
+    AuthenticationMiddleware. Costs nothing for sessions without a login, and reads only
+    the session for logins that have passed it."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if self._unverified(request) and _view_name(request) not in ALLOWED_BEFORE_SECOND_FACTOR:
+            if request.path_info.startswith(("/static/", "/captcha/")):
+                return self.get_response(request)
+            if request.path_info.startswith("/api/"):
+                return self._api_refusal()
+            query = urlencode({"next": request.get_full_path()})
+            return redirect(f"{reverse('accounts:totp')}?{query}")
+        response = self.get_response(request)
+        if request.path_info.startswith("/api/") and self._unverified(request):
+            auth_logout(request)  # logged in by the API's password login just now
+            return self._api_refusal()
+        return response
+
+    @staticmethod
+    def _unverified(request) -> bool:
+        from rencai.accounts.services import totp_required
+
+        session = getattr(request, "session", None)
+        if not settings.RENCAI_STAFF_TOTP or session is None:
+            return False
+        if not session.get(SESSION_KEY) or session.get(TOTP_VERIFIED):
+            return False
+        return totp_required(request.user)
+
+    @staticmethod
+    def _api_refusal():
+        return JsonResponse(
+            {
+                "detail": _("工作人员和管理员账号须在网页登录并输入动态口令。"),
+                "field": None,
+                "code": "totp_required",
+            },
+            status=403,
+        )
+
+
+def on_login(sender, request, user, **kwargs):
+    """Every login asks the second factor afresh; staff and administrators get the
+    shorter idle timeout (SESSION_STAFF_IDLE_SECONDS)."""
+    session = getattr(request, "session", None)
+    if session is None:
+        return
+    session.pop(TOTP_VERIFIED, None)
+    if user.is_privileged:
+        session.set_expiry(settings.SESSION_STAFF_IDLE_SECONDS)

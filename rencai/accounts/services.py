@@ -5,6 +5,7 @@ row for every change (F01–F12)."""
 import datetime
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
@@ -14,8 +15,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from rencai.accounts import totp
 from rencai.accounts.closing import closure_blockers
-from rencai.accounts.models import LegacyRecord, LoginLock, SmsCode, User
+from rencai.accounts.models import LegacyRecord, LoginLock, SmsCode, StaffTotp, User
+from rencai.accounts.ratelimit import rate_limit
 from rencai.accounts.sms_codes import sms_code_check, sms_code_use
 from rencai.agency.catalog import clean_qualifications
 from rencai.audit.services import audit_record
@@ -71,17 +74,33 @@ def _check_employer_choosable(employer: Employer | None) -> None:
         raise ServiceError(_("该单位尚未通过所属区县人社部门审核，暂不能选择。"), field="employer")
 
 
-def _check_login_name(login_name: str) -> None:
+def _check_login_name_format(login_name: str) -> None:
     try:
         clean_login_name(login_name)
     except ValidationError as exc:
         raise ServiceError(" ".join(exc.messages), field="login_name") from None
+
+
+def _check_login_name_free(login_name: str) -> None:
     if login_name and User.objects.filter(username__iexact=login_name).exists():
         raise ServiceError(_("该登录名已被使用，请换一个。"), field="login_name", code="duplicate")
 
 
+def _after_code(code_id: int, check) -> None:
+    """Run a check that can tell whether an identifier is registered, only once the SMS
+    code proved the phone (issue 8, no enumeration): the phone's owner alone learns the
+    answer, and a refusal uses the code up, so each probe costs an SMS code (at most
+    ``SMS_CODE_DAILY_LIMIT`` a day per phone, and per-address limits on top)."""
+    try:
+        check()
+    except ServiceError:
+        with transaction.atomic():
+            SmsCode.objects.filter(pk=code_id, used_at__isnull=True).update(used_at=timezone.now())
+        raise
+
+
 def _check_unique_person(data: PersonRegistration) -> None:
-    _check_login_name(data.login_name)
+    _check_login_name_free(data.login_name)
     open_users = User.objects.filter(closed_at__isnull=True)
     if open_users.filter(id_type=data.id_type, id_number=data.id_number).exists():
         raise ServiceError(
@@ -94,15 +113,23 @@ def _check_unique_person(data: PersonRegistration) -> None:
 
 
 def person_register(*, data: PersonRegistration, request=None) -> User:
-    """Register an individual (F01, F04, F07, F11, F12)."""
+    """Register an individual (F01, F04, F07, F11, F12). Whether the ID number, phone or
+    login name is taken is told only after the SMS code is checked (issue 8)."""
+    rate_limit("register", request)
     if not data.accepted_notice:
         raise ServiceError(_("请阅读并同意用户须知和个人申请承诺。"), field="accept_notice")
     _check_employer_choosable(data.employer)
-    _check_unique_person(data)
+    _check_login_name_format(data.login_name)
     _password_errors(
-        data.password, User(username=data.login_name or data.id_number, real_name=data.real_name)
+        data.password,
+        User(
+            kind=User.Kind.PERSON,
+            username=data.login_name or data.id_number,
+            real_name=data.real_name,
+        ),
     )
     code_id = sms_code_check(phone=data.phone, purpose=SmsCode.Purpose.REGISTER, code=data.sms_code)
+    _after_code(code_id, lambda: _check_unique_person(data))
     review = city_setting("person_registration_review")
     try:
         with transaction.atomic():
@@ -171,7 +198,10 @@ class EmployerRegistration:
 
 
 def employer_register(*, data: EmployerRegistration, request=None) -> User:
-    """Register an employer or HR agency with its administrator account (F02, F03, F61)."""
+    """Register an employer or HR agency with its administrator account (F02, F03, F61).
+    Whether the credit code, phone or login name is taken is told only after the SMS code
+    is checked (issue 8)."""
+    rate_limit("register", request)
     if not data.accepted_notice:
         raise ServiceError(_("请阅读并同意用户须知。"), field="accept_notice")
     if data.kind not in {
@@ -187,17 +217,13 @@ def employer_register(*, data: EmployerRegistration, request=None) -> User:
     qualifications = clean_qualifications(data.qualifications) if agency else []
     if data.district.level != Region.Level.DISTRICT:
         raise ServiceError(_("请选择单位所属区县。"), field="district")
-    if Employer.objects.filter(credit_code=data.credit_code).exists():
-        raise ServiceError(
-            _("该统一社会信用代码已注册。如忘记密码，请使用短信验证码登录或联系管理员。"),
-            field="credit_code",
-            code="duplicate",
-        )
-    if User.objects.filter(phone=data.phone, closed_at__isnull=True).exists():
-        raise ServiceError(_("该手机号码已被其他账号使用。"), field="phone", code="duplicate")
-    _check_login_name(data.login_name)
-    _password_errors(data.password, User(username=data.login_name or data.credit_code))
+    _check_login_name_format(data.login_name)
+    _password_errors(
+        data.password,
+        User(kind=User.Kind.EMPLOYER, username=data.login_name or data.credit_code),
+    )
     code_id = sms_code_check(phone=data.phone, purpose=SmsCode.Purpose.REGISTER, code=data.sms_code)
+    _after_code(code_id, lambda: _check_unique_employer(data))
     review = city_setting("employer_registration_review")
     try:
         with transaction.atomic():
@@ -248,6 +274,18 @@ def employer_register(*, data: EmployerRegistration, request=None) -> User:
             _("该统一社会信用代码或手机号码已注册。"), field="credit_code", code="duplicate"
         ) from None
     return user
+
+
+def _check_unique_employer(data: EmployerRegistration) -> None:
+    if Employer.objects.filter(credit_code=data.credit_code).exists():
+        raise ServiceError(
+            _("该统一社会信用代码已注册。如忘记密码，请使用短信验证码登录或联系管理员。"),
+            field="credit_code",
+            code="duplicate",
+        )
+    if User.objects.filter(phone=data.phone, closed_at__isnull=True).exists():
+        raise ServiceError(_("该手机号码已被其他账号使用。"), field="phone", code="duplicate")
+    _check_login_name_free(data.login_name)
 
 
 def person_registration_resubmit(
@@ -451,7 +489,11 @@ def _bad_credentials(remaining: int) -> ServiceError:
 def login_check_password(*, identifier: str, password: str, request=None) -> User:
     """Check a password login. Ten failures in a row (``lockout_failures``) lock the
     account; a correct password does not unlock it (F08). The answer never reveals
-    whether the account exists: unknown identifiers are counted and locked alike."""
+    whether the account exists: unknown identifiers are counted and locked alike, and
+    cost one password hash like a wrong password does. Every attempt counts towards the
+    per-address limit (issue 8). For an account that needs the second factor the count
+    of failures starts again only once the TOTP code is right too."""
+    rate_limit("login", request)
     user = find_user_by_identifier(identifier)
     key = _lock_key(user, identifier)
     limit = city_setting("lockout_failures")
@@ -470,7 +512,7 @@ def login_check_password(*, identifier: str, password: str, request=None) -> Use
             )
             error = ServiceError(_locked_message(), code="locked")
         elif user is not None and user.check_password(password):
-            if lock.failures:
+            if lock.failures and not totp_required(user):
                 lock.failures = 0
                 lock.save(update_fields=["failures"])
             return user
@@ -517,6 +559,7 @@ def _count_failure(lock, user, key, password, limit, request) -> None:
 
 def login_check_sms(*, phone: str, code: str, request=None) -> User:
     """SMS-code login (F06). A locked account stays locked here too."""
+    rate_limit("login", request)
     generic = ServiceError(_("手机号码或验证码不正确。"), field="sms_code", code="bad_credentials")
     user = User.objects.filter(phone=phone, closed_at__isnull=True, is_active=True).first()
     try:
@@ -593,12 +636,16 @@ def password_change(*, user: User, old_password: str, new_password: str, request
 
 
 def phone_change(*, user: User, new_phone: str, code: str, request=None) -> None:
-    """Change the phone with a code sent to the new phone (F09)."""
+    """Change the phone with a code sent to the new phone (F09). Whether the new phone
+    belongs to another account is told only with a valid code for it (issue 8): a code
+    is never sent to a phone in use (its owner gets a warning instead), so nobody can
+    probe which phones are registered."""
     if new_phone == user.phone:
         raise ServiceError(_("新手机号码与当前号码相同。"), field="phone")
-    if User.objects.filter(phone=new_phone, closed_at__isnull=True).exclude(pk=user.pk).exists():
-        raise ServiceError(_("该手机号码已被其他账号使用。"), field="phone", code="duplicate")
     code_id = sms_code_check(phone=new_phone, purpose=SmsCode.Purpose.CHANGE_PHONE, code=code)
+    taken = User.objects.filter(phone=new_phone, closed_at__isnull=True).exclude(pk=user.pk)
+    if taken.exists():
+        raise ServiceError(_("该手机号码已被其他账号使用。"), field="phone", code="duplicate")
     try:
         with transaction.atomic():
             sms_code_use(code_id)
@@ -663,6 +710,7 @@ def account_close(*, user: User, password: str, request=None) -> None:
         user.username = f"closed-{user.pk}-{int(now.timestamp())}"
         user.set_unusable_password()
         user.save(update_fields=["closed_at", "is_active", "username", "password"])
+        sessions_end_for(user)
         audit_record(
             action="account.close",
             actor=user,
@@ -672,13 +720,126 @@ def account_close(*, user: User, password: str, request=None) -> None:
         )
 
 
-def sessions_end_for(user: User) -> int:
-    """End every session of the user (used on lockout and closure)."""
-    from django.contrib.sessions.models import Session
+def sessions_end_for(user: User) -> None:
+    """End every session of the user (lockout, closure): the session epoch joins the
+    session hash that Django checks on every request, so raising it logs out every
+    browser at its next request. One UPDATE, whatever the number of sessions."""
+    User.objects.filter(pk=user.pk).update(session_epoch=F("session_epoch") + 1)
+    user.refresh_from_db(fields=["session_epoch"])
 
-    ended = 0
-    for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator():
-        if session.get_decoded().get("_auth_user_id") == str(user.pk):
-            session.delete()
-            ended += 1
-    return ended
+
+# --------------------------------------------------------------------------- second factor
+
+
+def totp_required(user) -> bool:
+    """Staff and administrators confirm a TOTP code after the password (issue 8)."""
+    return bool(
+        settings.RENCAI_STAFF_TOTP
+        and getattr(user, "is_authenticated", False)
+        and user.is_privileged
+    )
+
+
+def totp_enrol(*, user: User, secret: str, code: str, request=None) -> list[str]:
+    """Store the second factor once the user proves the app shows the right code; return
+    the one-time recovery codes (shown once, stored hashed)."""
+    step = totp.matching_step(secret, code)
+    if step is None:
+        raise ServiceError(
+            _("动态口令不正确，请核对手机时间准确后重新输入。"), field="code", code="wrong"
+        )
+    codes = totp.new_recovery_codes()
+    try:
+        with transaction.atomic():
+            StaffTotp.objects.create(
+                user=user,
+                secret_encrypted=totp.encrypt_secret(secret),
+                confirmed_at=timezone.now(),
+                last_step=step,
+                recovery_hashes=[totp.hash_recovery_code(c) for c in codes],
+            )
+            LoginLock.objects.filter(key=_lock_key(user, "")).update(failures=0)
+            audit_record(action="account.totp_enrol", actor=user, obj=user, request=request)
+    except IntegrityError:
+        raise ServiceError(
+            _("该账号已绑定动态口令，请输入动态口令。"), field="code", code="state"
+        ) from None
+    return codes
+
+
+def _bad_code(remaining: int, reused: bool) -> ServiceError:
+    text = (
+        _("该动态口令已使用过，请等手机上出现新的口令后再输入。")
+        if reused
+        else _("动态口令不正确。")
+    )
+    if remaining <= 3:
+        text += ngettext("再错%(n)d次账号将被锁定。", "再错%(n)d次账号将被锁定。", remaining) % {
+            "n": remaining
+        }
+    return ServiceError(text, field="code", code="bad_credentials")
+
+
+def _accept_code(record: StaffTotp, code: str) -> str | None:
+    """ "totp" or "recovery" when the code is accepted (and recorded as used), "reused"
+    for a TOTP code of a step already used, None when wrong."""
+    if totp.looks_like_recovery_code(code):
+        digest = totp.hash_recovery_code(code)
+        if digest not in record.recovery_hashes:
+            return None
+        record.recovery_hashes = [h for h in record.recovery_hashes if h != digest]
+        record.save(update_fields=["recovery_hashes"])
+        return "recovery"
+    try:
+        secret = totp.decrypt_secret(record.secret_encrypted)
+    except ValueError:  # SECRET_KEY changed without SECRET_KEY_FALLBACKS
+        raise ServiceError(
+            _("动态口令绑定已失效，请联系系统管理员重置后重新绑定。"), code="state"
+        ) from None
+    step = totp.matching_step(secret, code)
+    if step is None:
+        return None
+    if step <= record.last_step:
+        return "reused"
+    record.last_step = step
+    record.save(update_fields=["last_step"])
+    return "totp"
+
+
+def totp_verify(*, user: User, code: str, request=None) -> str:
+    """The second step of a staff or administrator login: a TOTP code (one step of clock
+    drift either way, each step once) or an unused recovery code. Wrong codes count
+    towards the account's lockout like wrong passwords. Returns "totp" or "recovery"."""
+    rate_limit("login", request)
+    key = _lock_key(user, "")
+    limit = city_setting("lockout_failures")
+    with transaction.atomic():
+        lock, _created = LoginLock.objects.select_for_update().get_or_create(
+            key=key, defaults={"user": user}
+        )
+        record = StaffTotp.objects.select_for_update().filter(user=user).first()
+        if lock.locked_at is not None:
+            error = ServiceError(_locked_message(), code="locked")
+        elif record is None:
+            raise ServiceError(_("该账号尚未绑定动态口令。"), code="state")
+        else:
+            method = _accept_code(record, code)
+            if method in ("totp", "recovery"):
+                if lock.failures:
+                    lock.failures = 0
+                    lock.save(update_fields=["failures"])
+                audit_record(
+                    action="login.second_factor",
+                    actor=user,
+                    obj=user,
+                    extra={"method": method, "recovery_left": record.recovery_left},
+                    request=request,
+                )
+                return method
+            _count_failure(lock, user, key, "", limit, request)
+            error = (
+                ServiceError(_locked_message(), code="locked")
+                if lock.locked_at is not None
+                else _bad_code(limit - lock.failures, reused=method == "reused")
+            )
+    raise error

@@ -31,15 +31,23 @@ def _phone_in_use(phone: str) -> bool:
     return User.objects.filter(phone=phone, closed_at__isnull=True).exists()
 
 
-@transaction.atomic
-def sms_code_send(*, phone: str, purpose: str, user=None) -> None:
+def sms_code_send(*, phone: str, purpose: str, user=None, request=None) -> None:
     """Create and send a code. The answer is the same whether or not the phone belongs to
     an account, so that nobody learns which phones are registered. A code for changing
-    the phone needs a logged-in ``user``."""
+    the phone needs a logged-in ``user``. Every request counts towards the per-address
+    limit (issue 8), whether or not a code goes out."""
+    from rencai.accounts.ratelimit import rate_limit
+
     if purpose not in SmsCode.Purpose.values:
         raise ServiceError(_("验证码用途无效。"), field="purpose")
     if purpose == SmsCode.Purpose.CHANGE_PHONE and not getattr(user, "is_authenticated", False):
         raise ServiceError(_("请先登录。"), field="purpose", code="login_required")
+    rate_limit("sms", request)
+    _send(phone=phone, purpose=purpose)
+
+
+@transaction.atomic
+def _send(*, phone: str, purpose: str) -> None:
     now = timezone.now()
     # Serialise senders for this phone: on PostgreSQL lock its earlier rows; on SQLite the
     # IMMEDIATE transaction holds the write lock already.

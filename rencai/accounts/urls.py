@@ -6,6 +6,7 @@ app_name = "accounts"
 urlpatterns = [
     path("login/", views.login_password, name="login"),
     path("login/sms/", views.login_sms, name="login_sms"),
+    path("login/totp/", views.totp, name="totp"),
     path("logout/", views.logout, name="logout"),
     path("sms/send/", views.sms_send, name="sms_send"),
     path("register/", views.register_choose, name="register"),

@@ -1,5 +1,7 @@
 """Thin views: parse the form, call one service, render. Business rules live in services."""
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import logout as auth_logout
@@ -7,11 +9,17 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from rencai.accounts import forms, services
-from rencai.accounts.models import User
+from rencai.accounts import totp as totp_codes
+from rencai.accounts.middleware import TOTP_VERIFIED
+from rencai.accounts.models import StaffTotp, User
 from rencai.accounts.sms_codes import sms_code_send
 from rencai.agency.catalog import qualification_choices, qualification_names
 from rencai.city import city_setting
@@ -20,20 +28,48 @@ from rencai.identity import clean_phone
 from rencai.orgs import changes
 
 BACKEND = "rencai.accounts.backends.IdentifierBackend"
+LOGIN_METHOD = "_rencai_login_method"
+ENROL_SECRET = "_rencai_totp_enrol"
+
+
+def _safe_next(request) -> str:
+    nxt = request.POST.get("next") or request.GET.get("next") or ""
+    if (
+        nxt.startswith("/")
+        and not nxt.startswith("//")
+        and url_has_allowed_host_and_scheme(nxt, allowed_hosts={request.get_host()})
+    ):
+        return nxt
+    return ""
+
+
+def _status(exc: ServiceError) -> int:
+    """A per-address limit (issue 8) answers 429 Too Many Requests; other refusals
+    re-show the form."""
+    return 429 if exc.code == "too_soon" else 200
 
 
 def _login(request, user: User, method: str):
     auth_login(request, user, backend=BACKEND)  # rotates the session key
+    nxt = _safe_next(request)
+    if services.totp_required(user):
+        # The password was right; the TOTP code comes next (StaffTwoFactorMiddleware keeps
+        # the session on that page until then).
+        request.session[LOGIN_METHOD] = method
+        url = reverse("accounts:totp")
+        return redirect(f"{url}?{urlencode({'next': nxt})}" if nxt else url)
+    return _logged_in(request, user, method, nxt)
+
+
+def _logged_in(request, user: User, method: str, nxt: str):
     services.login_succeeded(user=user, method=method, request=request)
     messages.success(request, _("登录成功，欢迎您，%(name)s。") % {"name": user.display_name})
-    nxt = request.POST.get("next") or request.GET.get("next") or ""
-    if nxt.startswith("/") and not nxt.startswith("//"):
-        return redirect(nxt)
-    return redirect("accounts:centre")
+    return redirect(nxt or "accounts:centre")
 
 
 def login_password(request):
     form = forms.PasswordLoginForm(request.POST or None)
+    status = 200
     if request.method == "POST" and form.is_valid():
         try:
             user = services.login_check_password(
@@ -43,13 +79,15 @@ def login_password(request):
             )
         except ServiceError as exc:
             form.add_service_error(exc)
+            status = _status(exc)
         else:
             return _login(request, user, "password")
-    return render(request, "accounts/login.html", {"form": form, "tab": "password"})
+    return render(request, "accounts/login.html", {"form": form, "tab": "password"}, status=status)
 
 
 def login_sms(request):
     form = forms.SmsLoginForm(request.POST or None)
+    status = 200
     if request.method == "POST" and form.is_valid():
         try:
             user = services.login_check_sms(
@@ -59,9 +97,99 @@ def login_sms(request):
             )
         except ServiceError as exc:
             form.add_service_error(exc)
+            status = _status(exc)
         else:
             return _login(request, user, "sms")
-    return render(request, "accounts/login.html", {"form": form, "tab": "sms"})
+    return render(request, "accounts/login.html", {"form": form, "tab": "sms"}, status=status)
+
+
+@never_cache
+def totp(request):
+    """The second step of a staff or administrator login (issue 8): enrol an
+    authenticator app at the first login, then a TOTP code (or a recovery code) every
+    time."""
+    user = request.user
+    if not user.is_authenticated:
+        return redirect("accounts:login")
+    nxt = _safe_next(request)
+    if not services.totp_required(user) or request.session.get(TOTP_VERIFIED):
+        return redirect(nxt or "accounts:centre")
+    if not StaffTotp.objects.filter(user=user).exists():
+        return _totp_enrol(request, user, nxt)
+    form = forms.TotpForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            method = services.totp_verify(
+                user=user, code=form.cleaned_data["code"], request=request
+            )
+        except ServiceError as exc:
+            if exc.code == "locked":
+                auth_logout(request)
+                messages.error(request, exc.message)
+                return redirect("accounts:login")
+            form.add_service_error(exc)
+            status = _status(exc)
+        else:
+            _second_factor_passed(request)
+            if method == "recovery":
+                left = user.totp.recovery_left
+                messages.warning(
+                    request,
+                    ngettext(
+                        "您使用了一个恢复码，还剩%(n)d个。手机找回后请继续使用动态口令。",
+                        "您使用了一个恢复码，还剩%(n)d个。手机找回后请继续使用动态口令。",
+                        left,
+                    )
+                    % {"n": left},
+                )
+            return _logged_in(request, user, _method_with(request, method), nxt)
+    return render(request, "accounts/totp.html", {"form": form, "next": nxt}, status=status)
+
+
+def _method_with(request, second: str) -> str:
+    return f"{request.session.pop(LOGIN_METHOD, 'password')}+{second}"
+
+
+def _second_factor_passed(request) -> None:
+    request.session.cycle_key()  # the session gains privileges: a new key
+    request.session[TOTP_VERIFIED] = True
+
+
+def _totp_enrol(request, user: User, nxt: str):
+    secret = request.session.get(ENROL_SECRET)
+    if not secret:
+        secret = request.session[ENROL_SECRET] = totp_codes.new_secret()
+    form = forms.TotpEnrolForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            codes = services.totp_enrol(
+                user=user, secret=secret, code=form.cleaned_data["code"], request=request
+            )
+        except ServiceError as exc:
+            form.add_service_error(exc)
+        else:
+            request.session.pop(ENROL_SECRET, None)
+            _second_factor_passed(request)
+            services.login_succeeded(
+                user=user, method=_method_with(request, "totp_enrol"), request=request
+            )
+            return render(
+                request,
+                "accounts/totp_recovery.html",
+                {"codes": codes, "next": nxt or reverse("accounts:centre")},
+            )
+    issuer = f"{_(city_setting('name'))}{_(city_setting('platform_name'))}"
+    return render(
+        request,
+        "accounts/totp_enrol.html",
+        {
+            "form": form,
+            "next": nxt,
+            "secret": totp_codes.grouped(secret),
+            "uri": totp_codes.provisioning_uri(secret, account=user.username, issuer=issuer),
+        },
+    )
 
 
 @require_POST
@@ -79,7 +207,12 @@ def sms_send(request):
     except ValidationError as exc:
         return JsonResponse({"ok": False, "message": " ".join(exc.messages)}, status=400)
     try:
-        sms_code_send(phone=phone, purpose=request.POST.get("purpose", ""), user=request.user)
+        sms_code_send(
+            phone=phone,
+            purpose=request.POST.get("purpose", ""),
+            user=request.user,
+            request=request,
+        )
     except ServiceError as exc:
         if exc.code == "login_required":
             return JsonResponse({"ok": False, "message": exc.message}, status=403)
@@ -101,6 +234,7 @@ def _apply_service_error(form, exc: ServiceError):
 def register_person(request):
     review = city_setting("person_registration_review")
     form = forms.PersonRegistrationForm(request.POST or None, employer_required=review)
+    status = 200
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         data = services.PersonRegistration(
@@ -121,6 +255,7 @@ def register_person(request):
             user = services.person_register(data=data, request=request)
         except ServiceError as exc:
             _apply_service_error(form, exc)
+            status = _status(exc)
         else:
             auth_login(request, user, backend=BACKEND)
             if user.registration_status == User.RegistrationStatus.PENDING:
@@ -130,11 +265,17 @@ def register_person(request):
             else:
                 messages.success(request, _("注册成功。"))
             return redirect("accounts:centre")
-    return render(request, "accounts/register_person.html", {"form": form, "review": review})
+    return render(
+        request,
+        "accounts/register_person.html",
+        {"form": form, "review": review},
+        status=status,
+    )
 
 
 def _register_employer(request, agency: bool):
     form = forms.EmployerRegistrationForm(request.POST or None, agency=agency)
+    status = 200
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         data = services.EmployerRegistration(
@@ -156,6 +297,7 @@ def _register_employer(request, agency: bool):
             user = services.employer_register(data=data, request=request)
         except ServiceError as exc:
             _apply_service_error(form, exc)
+            status = _status(exc)
         else:
             auth_login(request, user, backend=BACKEND)
             if city_setting("employer_registration_review"):
@@ -163,7 +305,12 @@ def _register_employer(request, agency: bool):
             else:
                 messages.success(request, _("注册成功。"))
             return redirect("accounts:centre")
-    return render(request, "accounts/register_employer.html", {"form": form, "agency": agency})
+    return render(
+        request,
+        "accounts/register_employer.html",
+        {"form": form, "agency": agency},
+        status=status,
+    )
 
 
 def register_employer(request):
