@@ -129,6 +129,25 @@ def mask_phone(phone: str) -> str:
     return phone[:3] + "****" + phone[-4:] if len(phone) == 11 else phone
 
 
+def mask_contact(contact: str) -> str:
+    """A free-text contact (a mobile number, a landline, an e-mail address): a mobile as
+    ``mask_phone``, anything else keeps its first two and last two characters."""
+    contact = (contact or "").strip()
+    if len(contact) == 11 and contact.isdigit():
+        return mask_phone(contact)
+    if len(contact) <= 4:
+        return "*" * len(contact)
+    return contact[:2] + "*" * (len(contact) - 4) + contact[-2:]
+
+
+def mask_bank_account(account: str) -> str:
+    """19 digits → 6217****8901: enough to tell two accounts apart, not enough to pay."""
+    account = (account or "").strip()
+    if len(account) <= 8:
+        return "*" * len(account)
+    return account[:4] + "****" + account[-4:]
+
+
 _LOGIN_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.]{3,29}$")
 
 

@@ -146,14 +146,19 @@ def versions_for_display(app) -> list[dict]:
     return list(reversed(out))
 
 
-def application_pdf(app) -> bytes:
+def application_pdf(app, *, masked: bool = False) -> bytes:
+    """The filled form. ``masked``: the ID and phone numbers masked (issue 8), for anyone
+    but the applicant, who prints and signs their own form with the full values."""
     from rencai.applications.pdf import PdfSection, PdfTimelineEntry, render_application_pdf
+    from rencai.identity import mask_id_number, mask_phone
 
     applicant = app.applicant
+    id_number = applicant.id_number or applicant.username
+    phone = applicant.phone or ""
     basic = [
         (_("姓名") if applicant.is_person else _("单位联系人"), applicant.real_name),
-        (_("证件号码"), applicant.id_number or applicant.username),
-        (_("手机号码"), applicant.phone or ""),
+        (_("证件号码"), mask_id_number(id_number) if masked else id_number),
+        (_("手机号码"), mask_phone(phone) if masked else phone),
         (_("申报单位"), app.employer.name if app.employer else ""),
     ]
     if applicant.is_person:

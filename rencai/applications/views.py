@@ -371,7 +371,8 @@ def history(request, pk):
 def pdf(request, pk):
     """The filled application form as a PDF to print and sign (F33)."""
     app = access.application_for_viewer(request.user, pk)
-    content = selectors.application_pdf(app)
+    # The applicant's own form carries the full numbers; a reviewer's copy is masked.
+    content = selectors.application_pdf(app, masked=app.applicant_id != request.user.pk)
     response = HttpResponse(content, content_type="application/pdf")
     name = f"{app.number or 'draft-' + str(app.pk)}.pdf"
     response["Content-Disposition"] = f'attachment; filename="{name}"'

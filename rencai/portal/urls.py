@@ -1,6 +1,6 @@
 from django.urls import path
 
-from rencai.portal import views
+from rencai.portal import reveal, views
 
 app_name = "portal"
 urlpatterns = [
@@ -8,4 +8,5 @@ urlpatterns = [
     path("policies/match/", views.policy_match, name="match"),
     path("notices/", views.notices, name="notices"),
     path("notices/<int:pk>/", views.notice, name="notice"),
+    path("personal-data/reveal/", reveal.reveal, name="reveal"),
 ]
