@@ -29,7 +29,7 @@ class LockedFilter(admin.SimpleListFilter):
 @admin.register(User)
 class UserAdmin(AuditedAdminMixin, BaseUserAdmin):
     list_display = [
-        "username",
+        "login_name",
         "real_name",
         "kind",
         "masked_id_number",
@@ -71,6 +71,14 @@ class UserAdmin(AuditedAdminMixin, BaseUserAdmin):
         # One query for the whole list, not one per row.
         locked = LoginLock.objects.filter(user=OuterRef("pk"), locked_at__isnull=False)
         return super().get_queryset(request).annotate(_locked=Exists(locked))
+
+    @admin.display(description=_("登录名"), ordering="username")
+    def login_name(self, obj):
+        """A person's login name is their ID number: masked in the list like every other
+        list (issue 8); the account's own page shows it in full to the administrator."""
+        if obj.is_person and obj.username == obj.id_number:
+            return obj.masked_id_number
+        return obj.username
 
     @admin.display(boolean=True, description=_("已锁定"))
     def is_locked(self, obj):
