@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from rencai.accounts import totp
-from rencai.accounts.closing import closure_blockers
+from rencai.accounts.closing import closure_blockers, erase_personal_data
 from rencai.accounts.models import LegacyRecord, LoginLock, SmsCode, StaffTotp, User
 from rencai.accounts.ratelimit import rate_limit
 from rencai.accounts.sms_codes import sms_code_check, sms_code_use
@@ -705,17 +705,20 @@ def account_close(*, user: User, password: str, request=None) -> None:
         old_username = user.username
         user.closed_at = now
         user.is_active = False
-        # Free the login name; the ID number and phone stay on the closed record, and the
-        # partial unique constraints let them register again.
+        # Free the login name; the name and ID number stay on the closed record (the
+        # applications are public-money records), and the partial unique constraints let
+        # the number register again. The rest of the personal data is erased (issue 8).
         user.username = f"closed-{user.pk}-{int(now.timestamp())}"
         user.set_unusable_password()
         user.save(update_fields=["closed_at", "is_active", "username", "password"])
         sessions_end_for(user)
+        erased = erase_personal_data(user)
         audit_record(
             action="account.close",
             actor=user,
             obj=user,
             before={"username": old_username},
+            extra={"erased": erased},
             request=request,
         )
 
