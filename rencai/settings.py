@@ -76,6 +76,8 @@ MIDDLEWARE = [
     "rencai.accounts.middleware.SessionTouchMiddleware",
     "rencai.portal.middleware.CookieLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Keeps each upload's name as sent, for the checks to refuse (before CSRF reads the form).
+    "rencai.uploadnames.RawUploadNameMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "rencai.accounts.middleware.StaffTwoFactorMiddleware",
@@ -201,6 +203,10 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = DEBUG
+
+# Uploads (issue 8, rencai/profiles/materials.py): one person's materials together may
+# take at most this many bytes (200 MB); 0 turns the quota off.
+RENCAI_USER_QUOTA_BYTES = env_int("RENCAI_USER_QUOTA_BYTES", 200 * 1024 * 1024, minimum=0)
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 

@@ -56,6 +56,34 @@ def pdf_bytes() -> bytes:
     )
 
 
+def ole_bytes(*streams: str) -> bytes:
+    """A minimal Word/Excel 97-2003 compound file: the header, one FAT sector and one
+    directory sector holding the root entry and the named entries ("WordDocument" for a
+    .doc, "Workbook" for an .xls). Magic bytes followed by zeros are not a document."""
+    end_of_chain, free, no_stream = 0xFFFFFFFE, 0xFFFFFFFF, 0xFFFFFFFF
+    header = bytearray(512)
+    header[:8] = OLE
+    struct.pack_into("<5H", header, 24, 0x3E, 3, 0xFFFE, 9, 6)
+    struct.pack_into("<9I", header, 40, 0, 1, 1, 0, 4096, end_of_chain, 0, end_of_chain, 0)
+    struct.pack_into("<109I", header, 76, 0, *([free] * 108))
+    fat = struct.pack("<128I", 0xFFFFFFFD, end_of_chain, *([free] * 126))
+
+    def entry(name: str, kind: int, right: int = no_stream, child: int = no_stream) -> bytes:
+        encoded = name.encode("utf-16-le")
+        raw = bytearray(128)
+        raw[: len(encoded)] = encoded
+        struct.pack_into("<HBB3I", raw, 64, len(encoded) + 2, kind, 1, no_stream, right, child)
+        struct.pack_into("<IQ", raw, 116, end_of_chain, 0)
+        return bytes(raw)
+
+    names = list(streams)[:3]
+    entries = [entry("Root Entry", 5, child=1 if names else no_stream)]
+    for i, name in enumerate(names, start=1):
+        entries.append(entry(name, 2, right=i + 1 if i < len(names) else no_stream))
+    directory = b"".join(entries).ljust(512, b"\0")
+    return bytes(header) + fat + directory
+
+
 def ooxml_bytes(part: str) -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -83,8 +111,8 @@ ALLOWED = {
     "anim.gif": (image_bytes("GIF"), "image/gif", True),
     "old.bmp": (image_bytes("BMP"), "image/bmp", True),
     "毕业证书.pdf": (pdf_bytes(), "application/pdf", True),
-    "form.doc": (OLE + bytes(504), "application/msword", False),
-    "table.xls": (OLE + bytes(504), "application/vnd.ms-excel", False),
+    "form.doc": (ole_bytes("WordDocument"), "application/msword", False),
+    "table.xls": (ole_bytes("Workbook"), "application/vnd.ms-excel", False),
     "劳动合同.docx": (
         ooxml_bytes("word"),
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
@@ -336,3 +364,17 @@ def test_stored_files_are_never_served_from_a_media_url(client, city, media):
     name = Material.objects.get().file.name
     for path in [f"/{name}", f"/media/{name}", f"/static/{name}"]:
         assert client.get(path).status_code == 404
+
+
+def test_a_material_an_application_holds_cannot_be_deleted_and_says_why(
+    city, ready_applicant, client
+):
+    from tests.test_applications import living
+
+    draft = living(ready_applicant)
+    held = draft.attachments.first().material
+    client.force_login(ready_applicant)
+    response = client.post(f"/me/profile/materials/{held.pk}/delete/", follow=True)
+    assert response.status_code == 200
+    assert "该材料已用于申报，不能删除" in response.content.decode()
+    assert Material.objects.filter(pk=held.pk).exists()

@@ -15,8 +15,8 @@ from rencai.profiles.materials import (
     CONTENT_TYPES,
     CheckedFile,
     check_upload,
+    checked_name,
     max_upload_bytes,
-    sanitize_filename,
     size_text,
 )
 
@@ -74,18 +74,16 @@ def check_file_count(spec: dict, files: list) -> None:
 
 
 def check_material_file(spec: dict, uploaded) -> CheckedFile:
-    """The type's formats first (the clearest message), then the checks every material
-    passes. A refusal is a ServiceError on the type's upload field."""
-    name = sanitize_filename(getattr(uploaded, "name", "") or "") or _("未命名文件")
-    ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
-    if spec.get("formats") and not format_allowed(spec, ext):
-        raise ServiceError(
-            _("“%(label)s”只能上传%(formats)s格式的文件，“%(name)s”不符合要求，未保存。")
-            % {"label": spec["label"], "formats": formats_text(spec), "name": name},
-            field=upload_field(spec["type"]),
-            code="format",
-        )
+    """The file's name, then the type's formats (the clearest message), then the checks
+    every material passes. A refusal is a ServiceError on the type's upload field."""
     try:
+        name, ext = checked_name(uploaded)
+        if spec.get("formats") and not format_allowed(spec, ext):
+            raise ServiceError(
+                _("“%(label)s”只能上传%(formats)s格式的文件，“%(name)s”不符合要求，未保存。")
+                % {"label": spec["label"], "formats": formats_text(spec), "name": name},
+                code="format",
+            )
         return check_upload(uploaded)
     except ServiceError as exc:
         raise ServiceError(exc.message, field=upload_field(spec["type"]), code=exc.code) from None

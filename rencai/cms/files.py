@@ -4,7 +4,12 @@
 from django.utils.translation import gettext as _
 
 from rencai.errors import ServiceError
-from rencai.profiles.materials import CheckedFile, check_upload, sanitize_filename
+from rencai.profiles.materials import (
+    CheckedFile,
+    check_upload,
+    checked_name,
+    double_extension_refusal,
+)
 
 DOWNLOAD_EXTENSIONS = ("pdf", "doc", "docx", "xls", "xlsx")
 DOWNLOAD_ACCEPT = ",".join(f".{ext}" for ext in DOWNLOAD_EXTENSIONS)
@@ -13,12 +18,11 @@ DOWNLOAD_ACCEPT = ",".join(f".{ext}" for ext in DOWNLOAD_EXTENSIONS)
 def check_download(uploaded) -> CheckedFile:
     """Refuse anything but a real PDF, Word or Excel file (the checker tests the content
     against the extension); returns what the row stores."""
-    name = sanitize_filename(getattr(uploaded, "name", "") or "")
-    ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    name, ext = checked_name(uploaded)  # a path, control characters, too long: refused
     if ext not in DOWNLOAD_EXTENSIONS:
-        raise ServiceError(
+        raise double_extension_refusal(name, ext, DOWNLOAD_EXTENSIONS) or ServiceError(
             _("文件“%(name)s”的格式不能发布。可以发布的格式：%(allowed)s。")
-            % {"name": name or _("未命名文件"), "allowed": "、".join(DOWNLOAD_EXTENSIONS)},
+            % {"name": name, "allowed": "、".join(DOWNLOAD_EXTENSIONS)},
             field="file",
             code="extension",
         )

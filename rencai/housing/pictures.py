@@ -1,12 +1,17 @@
 """What a housing picture may be: a JPEG, PNG or GIF whose content is that picture. The
-size limit, the name clean-up and the magic-byte check are the materials' own
+size limit, the name check and the content checks are the materials' own
 (``rencai.profiles.materials.check_upload``); on top of it the picture must decode."""
 
 from django.utils.translation import gettext as _
 from PIL import Image, UnidentifiedImageError
 
 from rencai.errors import ServiceError
-from rencai.profiles.materials import CheckedFile, check_upload, sanitize_filename
+from rencai.profiles.materials import (
+    CheckedFile,
+    check_upload,
+    checked_name,
+    double_extension_refusal,
+)
 
 PICTURE_EXTENSIONS = ("jpg", "jpeg", "png", "gif")
 ACCEPT_ATTR = ",".join(f".{ext}" for ext in PICTURE_EXTENSIONS)
@@ -16,10 +21,9 @@ _PIL_FORMATS = {"jpg": "JPEG", "jpeg": "JPEG", "png": "PNG", "gif": "GIF"}
 def check_picture(uploaded) -> CheckedFile:
     """Refuse anything but an allowed picture that decodes as what its extension says.
     Raises ServiceError (field ``file``); the file is rewound."""
-    name = sanitize_filename(getattr(uploaded, "name", "") or "") or _("未命名文件")
-    ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    name, ext = checked_name(uploaded)  # a path, control characters, too long: refused
     if ext not in PICTURE_EXTENSIONS:
-        raise ServiceError(
+        raise double_extension_refusal(name, ext, PICTURE_EXTENSIONS) or ServiceError(
             _("文件“%(name)s”不是可以上传的图片。可以上传的格式：%(allowed)s。")
             % {"name": name, "allowed": "、".join(PICTURE_EXTENSIONS)},
             field="file",

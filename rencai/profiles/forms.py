@@ -13,6 +13,7 @@ from rencai.profiles.materials import (
     MATERIAL_TYPES,
     max_upload_bytes,
     size_text,
+    user_quota_bytes,
 )
 from rencai.profiles.models import (
     ETHNICITY_CHOICES,
@@ -182,10 +183,13 @@ def _file_field():
 
 
 def _file_hint() -> str:
-    return _("可上传 %(allowed)s 格式的文件，每个不超过 %(limit)s。") % {
+    hint = _("可上传 %(allowed)s 格式的文件，每个不超过 %(limit)s。") % {
         "allowed": "、".join(ALLOWED_EXTENSIONS),
         "limit": size_text(max_upload_bytes()),
     }
+    if user_quota_bytes():
+        hint += _("您的全部材料合计不超过 %(quota)s。") % {"quota": size_text(user_quota_bytes())}
+    return hint
 
 
 class MaterialUploadForm(ServiceErrorMixin, forms.Form):

@@ -1,13 +1,15 @@
-"""What an uploaded material may be (F16): the types with their labels, the allowed
-extensions, the size limit, and the check that a file's content matches its extension.
+"""What an uploaded material may be (F16, issue 8): the types with their labels, the
+allowed extensions, the size limit, the per-person quota, the name a file may have, and the
+check that a file's content is what its extension says and nothing more (the content
+itself is read by ``rencai.profiles.filecheck``).
 
 Programs pass their own ``types`` dict to the services later; ``MATERIAL_TYPES`` is the
 default."""
 
 import hashlib
+import html
 import unicodedata
 import uuid
-import zipfile
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -16,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from rencai.errors import ServiceError
+from rencai.profiles import filecheck
 
 MATERIAL_TYPES: dict[str, str] = {
     "id_card": gettext_lazy("身份证"),
@@ -44,10 +47,13 @@ ALLOWED_EXTENSIONS = tuple(CONTENT_TYPES)
 ACCEPT_ATTR = ",".join(f".{ext}" for ext in ALLOWED_EXTENSIONS)
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
-# A docx/xlsx whose members declare more than this when unpacked is refused (zip bomb).
+# A docx/xlsx that unpacks to more than this is refused (zip bomb): the sizes its directory
+# declares are added up first, and the real bytes are counted while inflating.
 MAX_UNZIPPED_BYTES = 200 * 1024 * 1024
 MAX_ZIP_MEMBERS = 10_000
 MAX_NAME_LENGTH = 100
+# What one person's materials may take together (RENCAI_USER_QUOTA_BYTES; 0: no limit).
+USER_QUOTA_BYTES = 200 * 1024 * 1024
 
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _MAGIC: dict[str, tuple[bytes, ...]] = {
@@ -62,11 +68,19 @@ _MAGIC: dict[str, tuple[bytes, ...]] = {
     "docx": (b"PK\x03\x04",),
     "xlsx": (b"PK\x03\x04",),
 }
-_OOXML_PART = {"docx": "word/", "xlsx": "xl/"}
 
 
 def max_upload_bytes() -> int:
     return int(getattr(settings, "RENCAI_MAX_UPLOAD_BYTES", MAX_UPLOAD_BYTES))
+
+
+def max_unzipped_bytes() -> int:
+    return int(getattr(settings, "RENCAI_MAX_UNZIPPED_BYTES", MAX_UNZIPPED_BYTES))
+
+
+def user_quota_bytes() -> int:
+    """0 means no limit."""
+    return int(getattr(settings, "RENCAI_USER_QUOTA_BYTES", USER_QUOTA_BYTES))
 
 
 def size_text(n: int) -> str:
@@ -123,75 +137,133 @@ def _refuse(message: str, code: str) -> ServiceError:
     return ServiceError(message, field="file", code=code)
 
 
-def _check_ooxml(uploaded, ext: str, name: str) -> None:
-    uploaded.seek(0)
-    try:
-        with zipfile.ZipFile(uploaded) as archive:
-            infos = archive.infolist()
-            if len(infos) > MAX_ZIP_MEMBERS:
-                raise _refuse(
-                    _("文件“%(name)s”包含的内容过多，无法接收。") % {"name": name}, "zip_bomb"
-                )
-            if sum(info.file_size for info in infos) > MAX_UNZIPPED_BYTES:
-                raise _refuse(
-                    _("文件“%(name)s”解压后超过 200 MB，无法接收。请另存为普通文档后再上传。")
-                    % {"name": name},
-                    "zip_bomb",
-                )
-            names = [info.filename for info in infos]
-    except (zipfile.BadZipFile, EOFError, ValueError, NotImplementedError):
-        raise _refuse(_mismatch(name, ext), "mismatch") from None
-    if "[Content_Types].xml" not in names or not any(n.startswith(_OOXML_PART[ext]) for n in names):
-        raise _refuse(_mismatch(name, ext), "mismatch")
+def upload_name(uploaded) -> str:
+    """The file's name as the client sent it: ``raw_name`` where ``rencai.uploadnames``
+    kept it (Django's parser has already cut paths and control characters from ``name``)."""
+    return str(getattr(uploaded, "raw_name", None) or getattr(uploaded, "name", "") or "")
 
 
-def _mismatch(name: str, ext: str) -> str:
-    return _(
-        "文件“%(name)s”的内容与扩展名 .%(ext)s 不符（文件可能已损坏，或是改了扩展名的其他文件），"
-        "请上传真实的 %(ext)s 文件。"
-    ) % {"name": name, "ext": ext}
+def _shown(raw: str) -> str:
+    """A name fit to quote in a message: printable, at most 60 characters."""
+    text = "".join(ch for ch in str(raw) if ch.isprintable())
+    return text if len(text) <= 60 else text[:59] + "…"
+
+
+_NAME_FORBIDDEN = '<>"'
+
+
+def _name_problem(raw: str) -> ServiceError | None:
+    """A name a browser would not send: a path, control characters (NUL, a right-to-left
+    override that hides the real extension), markup, too long, or nothing but dots."""
+    unescaped = html.unescape(raw)  # Django's parser unescapes "&#47;" to "/"
+    shown = _shown(unescaped)
+    if any(sep in text for text in (raw, unescaped) for sep in ("/", "\\")):
+        return _refuse(
+            _("文件名“%(name)s”带有路径（/ 或 \\），不能上传。请只用文件本身的名字重新上传。")
+            % {"name": shown},
+            "name_path",
+        )
+    if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs") for ch in raw + unescaped):
+        return _refuse(
+            _(
+                "文件名“%(name)s”含有不可见的控制字符（如 NUL 或文字方向控制符），不能上传。"
+                "请改名后再上传。"
+            )
+            % {"name": shown},
+            "name_control",
+        )
+    if any(ch in _NAME_FORBIDDEN for ch in unescaped):
+        return _refuse(
+            _('文件名“%(name)s”含有不允许的字符（< > "），不能上传。请改名后再上传。')
+            % {"name": shown},
+            "name_chars",
+        )
+    stripped = unescaped.strip()
+    if len(stripped) > MAX_NAME_LENGTH:
+        return _refuse(
+            _("文件名过长（%(n)d 个字，最多 %(max)d 个字），不能上传。请改短后再上传。")
+            % {"n": len(stripped), "max": MAX_NAME_LENGTH},
+            "name_too_long",
+        )
+    if stripped and (not stripped.strip(". ") or stripped.startswith(".")):
+        return _refuse(
+            _("文件名“%(name)s”无效（没有名字，只有点或扩展名），不能上传。请改名后再上传。")
+            % {"name": shown},
+            "name_invalid",
+        )
+    return None
+
+
+def checked_name(uploaded) -> tuple[str, str]:
+    """(the name shown and stored, its extension in lower case); refuses names no browser
+    sends. The stored file's own name never comes from here (``storage_name``)."""
+    raw = upload_name(uploaded)
+    problem = _name_problem(raw)
+    if problem is not None:
+        raise problem
+    name = sanitize_filename(raw) or _("未命名文件")
+    ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    return name, ext
+
+
+def double_extension_refusal(name: str, ext: str, allowed) -> ServiceError | None:
+    """A name like "x.pdf.exe" is told plainly that it is an .exe, not a PDF (None for
+    other names)."""
+    parts = name.lower().split(".")
+    inner = parts[-2] if len(parts) > 2 else ""
+    if not ext or ext in allowed or inner not in CONTENT_TYPES:
+        return None
+    return _refuse(
+        _(
+            "文件“%(name)s”实际是 .%(ext)s 文件（名字中的 .%(inner)s 不是它的格式），不能接收。"
+            "可以接收的格式：%(allowed)s。"
+        )
+        % {"name": name, "ext": ext, "inner": inner, "allowed": "、".join(allowed)},
+        "extension",
+    )
 
 
 def check_upload(uploaded) -> CheckedFile:
-    """Refuse anything that is not an allowed, non-empty file of at most the size limit whose
-    content matches its extension. Returns what the row stores; the file is rewound."""
-    raw_name = getattr(uploaded, "name", "") or ""
-    name = sanitize_filename(raw_name) or _("未命名文件")
-    ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
-    allowed = "、".join(ALLOWED_EXTENSIONS)
+    """Refuse anything that is not a plainly named, allowed, non-empty file of at most the
+    size limit whose content is what its extension says and nothing more
+    (``filecheck.inspect``). Returns what the row stores; the file is rewound."""
+    name, ext = checked_name(uploaded)
     if ext not in CONTENT_TYPES:
-        raise _refuse(
+        raise double_extension_refusal(name, ext, ALLOWED_EXTENSIONS) or _refuse(
             _("文件“%(name)s”的格式不能上传。可以上传的格式：%(allowed)s。")
-            % {"name": name, "allowed": allowed},
+            % {"name": name, "allowed": "、".join(ALLOWED_EXTENSIONS)},
             "extension",
         )
-    size = uploaded.size
-    if not size:
-        raise _refuse(_("文件“%(name)s”是空文件，请重新选择。") % {"name": name}, "empty")
     limit = max_upload_bytes()
-    if size > limit:
-        raise _refuse(
-            _("文件“%(name)s”大小为 %(size)s，超过了 %(limit)s 的上限，请压缩后再上传。")
-            % {"name": name, "size": size_text(size), "limit": size_text(limit)},
-            "too_large",
-        )
+    size = getattr(uploaded, "size", None)
+    if size is not None and size > limit:
+        raise _too_large(name, size, limit)
     uploaded.seek(0)
-    head = uploaded.read(16)
-    if not any(head.startswith(magic) for magic in _MAGIC[ext]):
-        raise _refuse(_mismatch(name, ext), "mismatch")
-    if ext in _OOXML_PART:
-        _check_ooxml(uploaded, ext, name)
-    digest = hashlib.sha256()
+    data = uploaded.read(limit + 1)  # the size the client reported is not trusted either
     uploaded.seek(0)
-    for chunk in uploaded.chunks():
-        digest.update(chunk)
-    uploaded.seek(0)
+    if not data:
+        raise _refuse(_("文件“%(name)s”是空文件，请重新选择。") % {"name": name}, "empty")
+    if len(data) > limit:
+        raise _too_large(name, max(len(data), size or 0), limit)
+    if not any(data.startswith(magic) for magic in _MAGIC[ext]):
+        raise _refuse(filecheck.mismatch_message(name, ext), "mismatch")
+    filecheck.inspect(
+        data, name, ext, max_members=MAX_ZIP_MEMBERS, max_unzipped=max_unzipped_bytes()
+    )
     return CheckedFile(
         original_name=name,
         extension=ext,
         content_type=CONTENT_TYPES[ext],
-        size=size,
-        sha256=digest.hexdigest(),
+        size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+    )
+
+
+def _too_large(name: str, size: int, limit: int) -> ServiceError:
+    return _refuse(
+        _("文件“%(name)s”大小为 %(size)s，超过了 %(limit)s 的上限，请压缩后再上传。")
+        % {"name": name, "size": size_text(size), "limit": size_text(limit)},
+        "too_large",
     )
 
 

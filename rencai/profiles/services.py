@@ -4,10 +4,12 @@ for every change. Callers check access first (``rencai.profiles.access``); the s
 check again that the actor owns what it changes."""
 
 import datetime
+import logging
 from dataclasses import asdict, dataclass
 
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.db.models import ProtectedError, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -15,7 +17,13 @@ from rencai.accounts.models import User
 from rencai.audit.services import audit_record
 from rencai.errors import ServiceError
 from rencai.orgs.models import Employer, Region
-from rencai.profiles.materials import MATERIAL_TYPES, check_upload, storage_name
+from rencai.profiles.materials import (
+    MATERIAL_TYPES,
+    check_upload,
+    size_text,
+    storage_name,
+    user_quota_bytes,
+)
 from rencai.profiles.models import (
     ETHNICITY_CHOICES,
     Education,
@@ -27,6 +35,8 @@ from rencai.profiles.models import (
     School,
     WorkHistory,
 )
+
+logger = logging.getLogger(__name__)
 
 # --------------------------------------------------------------------------- helpers
 
@@ -473,6 +483,63 @@ def _delete_file_on_commit(name: str) -> None:
         transaction.on_commit(lambda: default_storage.delete(name))
 
 
+def _remove_file(name: str) -> None:
+    """Remove a file this request wrote, now; a failing storage is logged, not raised (the
+    error that brought us here is the one the caller needs)."""
+    try:
+        default_storage.delete(name)
+    except Exception:
+        logger.exception("could not remove the uploaded file %s", name)
+
+
+def _store_file(owner_id: int, checked, uploaded_file) -> str:
+    """Write the checked file under a name of our own. When the storage fails, whatever it
+    wrote is removed and the person gets a message, not an error page."""
+    name = storage_name(owner_id, checked.extension)
+    try:
+        uploaded_file.seek(0)
+        return default_storage.save(name, uploaded_file)
+    except Exception:
+        logger.exception("storing an upload as %s failed", name)
+        _remove_file(name)  # a partly written file (the name is new: nobody else's)
+        raise ServiceError(
+            _("文件“%(name)s”保存失败（文件存储暂时不可用），没有保存任何内容，请稍后重试。")
+            % {"name": checked.original_name},
+            field="file",
+            code="storage",
+        ) from None
+
+
+def _check_quota(owner: User, checked, *, replacing: Material | None = None, lock: bool) -> None:
+    """Refuse a file that would take the owner's materials over the quota; a replaced file
+    frees its own size. With ``lock`` the owner's row is locked first, so two uploads at
+    once are counted one after the other (inside the caller's transaction)."""
+    quota = user_quota_bytes()
+    if not quota:
+        return
+    if lock:
+        User.objects.select_for_update().filter(pk=owner.pk).values_list("pk").first()
+    used = Material.objects.filter(owner=owner).aggregate(total=Sum("size"))["total"] or 0
+    freed = 0
+    if replacing is not None:
+        freed = Material.objects.filter(pk=replacing.pk).values_list("size", flat=True).first() or 0
+    if used - freed + checked.size > quota:
+        raise ServiceError(
+            _(
+                "存储空间不足：您的材料已占用 %(used)s，上限为 %(limit)s，"
+                "再保存“%(name)s”（%(size)s）将超出上限，未保存。请先删除不再需要的材料后再上传。"
+            )
+            % {
+                "used": size_text(used),
+                "limit": size_text(quota),
+                "name": checked.original_name,
+                "size": size_text(checked.size),
+            },
+            field="file",
+            code="quota",
+        )
+
+
 def _check_material_owner(actor: User | None, material: Material) -> User:
     actor = actor or material.owner
     if actor.pk != material.owner_id:
@@ -491,7 +558,8 @@ def material_upload(
 ) -> Material:
     """Check and store one file of ``owner`` (F16). ``types`` is the program's dict of
     material types (code -> label); the default is ``MATERIAL_TYPES``. A refused file leaves
-    nothing behind: no row and no file in the storage."""
+    nothing behind: no row and no file in the storage. The owner's quota is checked once
+    before the file is written and again, under a lock on the owner, before the row is."""
     actor = actor or owner
     if actor.pk != owner.pk:
         raise ServiceError(_("只能为自己上传材料。"), code="forbidden")
@@ -500,9 +568,11 @@ def material_upload(
     if uploaded_file is None:
         raise ServiceError(_("请选择要上传的文件。"), field="file")
     checked = check_upload(uploaded_file)
-    name = default_storage.save(storage_name(owner.pk, checked.extension), uploaded_file)
+    _check_quota(owner, checked, lock=False)
+    name = _store_file(owner.pk, checked, uploaded_file)
     try:
         with transaction.atomic():
+            _check_quota(owner, checked, lock=True)
             material = Material.objects.create(
                 owner=owner,
                 material_type=material_type,
@@ -518,7 +588,7 @@ def material_upload(
                 request=request,
             )
     except BaseException:
-        default_storage.delete(name)
+        _remove_file(name)
         raise
     return material
 
@@ -527,14 +597,17 @@ def material_replace(
     material: Material, uploaded_file, request=None, *, actor: User | None = None
 ) -> Material:
     """Upload again: the same material (same type, same id) gets a new file; the old
-    file is removed once the change is committed."""
+    file is removed once the change is committed. The quota counts the difference."""
     actor = _check_material_owner(actor, material)
     if uploaded_file is None:
         raise ServiceError(_("请选择要上传的文件。"), field="file")
     checked = check_upload(uploaded_file)
-    name = default_storage.save(storage_name(material.owner_id, checked.extension), uploaded_file)
+    owner = material.owner
+    _check_quota(owner, checked, replacing=material, lock=False)
+    name = _store_file(material.owner_id, checked, uploaded_file)
     try:
         with transaction.atomic():
+            _check_quota(owner, checked, replacing=material, lock=True)
             locked = Material.objects.select_for_update().filter(pk=material.pk).first()
             if locked is None:
                 raise ServiceError(_("未找到该材料，可能已被删除。"), code="not_found")
@@ -555,7 +628,7 @@ def material_replace(
             )
             _delete_file_on_commit(old_name)
     except BaseException:
-        default_storage.delete(name)
+        _remove_file(name)
         raise
     return locked
 
@@ -568,7 +641,15 @@ def material_delete(material: Material, request=None, *, actor: User | None = No
         if locked is None:
             return
         before, pk, name = _material_summary(locked), locked.pk, locked.file.name
-        locked.delete()
+        try:
+            with transaction.atomic():
+                locked.delete()
+        except ProtectedError:
+            # An application holds it (its record must keep the file it was filed with).
+            raise ServiceError(
+                _("该材料已用于申报，不能删除；如需更新，请上传新版本。"),
+                code="in_use",
+            ) from None
         audit_record(
             action="material.delete",
             actor=actor,

@@ -336,8 +336,12 @@ def material_replace(request, pk):
 @applicant_view
 def material_delete(request, pk):
     material = access.material_for_owner(request.user, pk)
-    services.material_delete(material, request=request, actor=request.user)
-    messages.success(request, _("已删除“%(name)s”。") % {"name": material.original_name})
+    try:
+        services.material_delete(material, request=request, actor=request.user)
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("已删除“%(name)s”。") % {"name": material.original_name})
     return redirect("profiles:materials")
 
 
