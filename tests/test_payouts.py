@@ -162,6 +162,32 @@ def test_finance_desk_pages_and_a_result_file_upload(city, ready_applicant, clie
     assert client.get(reverse("review:payout", args=[batch.pk])).status_code == 404
 
 
+def test_a_result_file_that_is_a_zip_bomb_is_refused_unread_and_a_real_xlsx_is_read(
+    city, ready_applicant, client
+):
+    from openpyxl import Workbook
+
+    from tests.security.upload_corpus import lying_bomb
+
+    app = to_city_finance(city, ready_applicant)
+    client.force_login(city.finance_officer)
+    client.post(reverse("review:payouts"), {"applications": [app.pk]})
+    batch = PayoutBatch.objects.get()
+    url = reverse("review:payout", args=[batch.pk])
+    bomb = SimpleUploadedFile("result.xlsx", lying_bomb("xlsx"))
+    page = client.post(url, {"action": "results", "file": bomb})
+    assert page.status_code == 200 and "压缩" in page.content.decode()
+    assert PayoutItem.objects.get().status == "pending"
+    book = Workbook()
+    book.active.append(["申报编号", "结果", "原因"])
+    book.active.append([app.number, "成功", ""])
+    out = io.BytesIO()
+    book.save(out)
+    real = SimpleUploadedFile("result.xlsx", out.getvalue())
+    assert client.post(url, {"action": "results", "file": real}).status_code == 302
+    assert PayoutItem.objects.get().status == "paid"
+
+
 @pytest.mark.django_db(transaction=True)
 def test_twenty_concurrent_payout_attempts_give_one_payout(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path

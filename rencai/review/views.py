@@ -691,6 +691,13 @@ def _result_rows(upload) -> list:
     if name.endswith(".xlsx"):
         from openpyxl import load_workbook
 
+        from rencai.profiles import filecheck
+        from rencai.profiles.materials import MAX_ZIP_MEMBERS, max_unzipped_bytes
+
+        # The materials' checks first: never unpacked past what it declares (zip bombs).
+        filecheck.inspect(
+            raw, name, "xlsx", max_members=MAX_ZIP_MEMBERS, max_unzipped=max_unzipped_bytes()
+        )
         try:
             sheet = load_workbook(io.BytesIO(raw), read_only=True, data_only=True).active
             table = [
