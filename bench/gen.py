@@ -29,6 +29,7 @@ from rencai.applications.models import (
     ApplicationVersion,
 )
 from rencai.errors import ServiceError
+from rencai.fields import EncryptedCharField
 from rencai.identity import resident_id_check_digit
 from rencai.orgs.models import Employer
 from rencai.profiles.models import Education, Material, Profile, School
@@ -69,6 +70,13 @@ def _fill(model, overrides: dict, now) -> dict:
         if field.get_internal_type() == "JSONField" and value is not None:
             value = json.dumps(value, ensure_ascii=False)
         row[field.column] = value
+    # Encrypted personal data (issue 8): ciphertext and its lookup hash, as save() stores.
+    for field in model._meta.concrete_fields:
+        if isinstance(field, EncryptedCharField) and row[field.column]:
+            plain = row[field.column]
+            row[field.column] = field.get_prep_value(plain)
+            if field.index_field:
+                row[model._meta.get_field(field.index_field).column] = field.index_of(plain)
     return row
 
 

@@ -225,6 +225,12 @@ CAPTCHA_IMAGE_SIZE = (120, 40)
 CAPTCHA_FONT_SIZE = 30
 CAPTCHA_CHALLENGE_FUNCT = "captcha.helpers.random_char_challenge"
 
+# Personal data at rest (issue 8, rencai/crypto.py, docs/security.md "Keys"): AES-GCM keys
+# as "id:base64,id:base64" (the first encrypts) and the blind-index key (base64). Unset,
+# both are derived from SECRET_KEY: set them in production.
+RENCAI_DATA_KEYS = env_str("RENCAI_DATA_KEYS", "")
+RENCAI_INDEX_KEY = env_str("RENCAI_INDEX_KEY", "")
+
 # Audit log retention (issue 8, docs/security.md): rows are kept at least this many days;
 # `manage.py purge_audit` removes older ones only after `export_audit` shipped them.
 # China's graded-protection baseline asks for at least 180 days.

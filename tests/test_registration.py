@@ -3,6 +3,7 @@
 import pytest
 
 from rencai.accounts.models import LegacyRecord, User
+from rencai.accounts.services import find_user_by_identifier
 from rencai.audit.models import AuditEntry
 from rencai.orgs.models import Employer, Membership
 from tests.conftest import PASSWORD, make_credit_code, make_id
@@ -42,7 +43,10 @@ def test_person_registers_pending_for_the_chosen_employer(client, city, send_cod
     assert person.registration_status == User.RegistrationStatus.PENDING
     assert person.employer == city.tech
     assert str(person.birth_date) == "1999-01-01" and person.gender == "F"
-    assert person.username == NEW_ID  # no login name given: logs in by ID number
+    # No login name given: a random one, never the ID number (encrypted at rest, issue 8);
+    # the person logs in by ID number.
+    assert person.username != NEW_ID and person.username.startswith("p")
+    assert find_user_by_identifier(NEW_ID) == person
     assert person.notice_accepted_at is not None
     assert AuditEntry.objects.filter(action="person.register", object_id=str(person.pk)).exists()
     # Logged in, and the personal centre shows only the status.

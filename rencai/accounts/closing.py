@@ -44,6 +44,6 @@ def erase_personal_data(user) -> dict[str, int]:
     if user.phone:
         removed["sms_codes"] = SmsCode.objects.filter(phone=user.phone).delete()[0]
     removed["login_locks"] = LoginLock.objects.filter(user=user).delete()[0]
-    User.objects.filter(pk=user.pk).update(phone=None, email="")
+    User.objects.filter(pk=user.pk).update(phone=None, phone_index=None, email="")
     user.phone, user.email = None, ""
     return removed

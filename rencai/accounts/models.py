@@ -6,10 +6,11 @@ from django.db.models import Q
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
+from rencai.fields import EncryptedCharField, EncryptedFieldsMixin
 from rencai.identity import mask_id_number, mask_phone
 
 
-class User(AbstractUser):
+class User(EncryptedFieldsMixin, AbstractUser):
     class Kind(models.TextChoices):
         PERSON = "person", _("个人")
         EMPLOYER = "employer", _("单位")
@@ -35,10 +36,15 @@ class User(AbstractUser):
     kind = models.CharField(_("用户类型"), max_length=10, choices=Kind.choices, default=Kind.STAFF)
     real_name = models.CharField(_("姓名"), max_length=50, blank=True)
     id_type = models.CharField(_("证件类型"), max_length=12, choices=IdType.choices, blank=True)
-    id_number = models.CharField(_("证件号码"), max_length=30, null=True, blank=True)
+    # Encrypted at rest, looked up through a keyed hash (rencai/fields.py, issue 8).
+    id_number = EncryptedCharField(
+        _("证件号码"), max_length=30, null=True, blank=True, index_field="id_number_index"
+    )
     gender = models.CharField(_("性别"), max_length=1, choices=Gender.choices, blank=True)
     birth_date = models.DateField(_("出生日期"), null=True, blank=True)
-    phone = models.CharField(_("手机号码"), max_length=20, null=True, blank=True)
+    phone = EncryptedCharField(
+        _("手机号码"), max_length=20, null=True, blank=True, index_field="phone_index"
+    )
     employer = models.ForeignKey(
         "orgs.Employer",
         verbose_name=_("所在单位"),
@@ -60,6 +66,10 @@ class User(AbstractUser):
     # Mixed into the session hash: raising it ends every session of the user at their
     # next request (lockout, closure), with no scan of the session table.
     session_epoch = models.PositiveIntegerField(default=0, editable=False)
+    # The blind indexes of the encrypted fields above (declared after them: save fills
+    # them from those fields' pre_save).
+    id_number_index = models.CharField(max_length=64, null=True, blank=True, editable=False)
+    phone_index = models.CharField(max_length=64, null=True, blank=True, editable=False)
 
     objects = UserManager()
 
@@ -68,17 +78,21 @@ class User(AbstractUser):
         verbose_name_plural = _("用户")
         constraints = [
             models.UniqueConstraint(
-                fields=["id_type", "id_number"],
-                condition=Q(id_number__isnull=False, closed_at__isnull=True),
+                fields=["id_type", "id_number_index"],
+                condition=Q(id_number_index__isnull=False, closed_at__isnull=True),
                 name="user_unique_open_id_number",
             ),
             models.UniqueConstraint(
-                fields=["phone"],
-                condition=Q(phone__isnull=False, closed_at__isnull=True),
+                fields=["phone_index"],
+                condition=Q(phone_index__isnull=False, closed_at__isnull=True),
                 name="user_unique_open_phone",
             ),
         ]
-        indexes = [models.Index(fields=["employer", "registration_status"])]
+        indexes = [
+            models.Index(fields=["employer", "registration_status"]),
+            models.Index(fields=["id_number_index"], name="user_id_number_index"),
+            models.Index(fields=["phone_index"], name="user_phone_index"),
+        ]
 
     def __str__(self):
         return self.real_name or self.username

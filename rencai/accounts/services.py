@@ -3,6 +3,7 @@ transaction each, a ServiceError with a Chinese message for every refusal, and a
 row for every change (F01–F12)."""
 
 import datetime
+import secrets
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -81,6 +82,13 @@ def _check_login_name_format(login_name: str) -> None:
         raise ServiceError(" ".join(exc.messages), field="login_name") from None
 
 
+def generated_login_name() -> str:
+    """The login name of a person who chose none: random, never the ID number (which is
+    encrypted at rest, issue 8, and would otherwise sit in plain text in the login name
+    column). Such a person logs in by ID number, phone (SMS) or this name."""
+    return "p" + secrets.token_hex(6)
+
+
 def _check_login_name_free(login_name: str) -> None:
     if login_name and User.objects.filter(username__iexact=login_name).exists():
         raise ServiceError(_("该登录名已被使用，请换一个。"), field="login_name", code="duplicate")
@@ -141,7 +149,7 @@ def person_register(*, data: PersonRegistration, request=None) -> User:
             now = timezone.now()
             user = User(
                 kind=User.Kind.PERSON,
-                username=data.login_name or data.id_number,
+                username=data.login_name or generated_login_name(),
                 real_name=data.real_name,
                 id_type=data.id_type,
                 id_number=data.id_number,

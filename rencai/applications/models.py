@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from rencai.fields import EncryptedCharField
 from rencai.orgs.models import Authority, Employer
 from rencai.programs.models import Program, ProgramVersion
 
@@ -482,7 +483,7 @@ class PayoutItem(models.Model):
     stage = models.PositiveSmallIntegerField()
     name = models.CharField(_("姓名"), max_length=60)
     bank_name = models.CharField(_("开户银行"), max_length=100)
-    bank_account = models.CharField(_("银行账号"), max_length=32)
+    bank_account = EncryptedCharField(_("银行账号"), max_length=32)  # issue 8
     amount = models.DecimalField(_("金额（元）"), max_digits=12, decimal_places=2)
     status = models.CharField(
         _("状态"), max_length=10, choices=Status.choices, default=Status.PENDING

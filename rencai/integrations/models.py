@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from rencai.fields import EncryptedCharField
 from rencai.identity import mask_id_number
 from rencai.profiles.models import Education
 
@@ -55,7 +56,7 @@ class InsuredPerson(models.Model):
     name = models.CharField(_("姓名"), max_length=50)
     status = models.CharField(_("参保状态"), max_length=12, choices=Status.choices)
     bank_name = models.CharField(_("社保卡开户银行"), max_length=100, blank=True)
-    bank_account = models.CharField(_("社保卡金融账号"), max_length=32, blank=True)
+    bank_account = EncryptedCharField(_("社保卡金融账号"), max_length=32, blank=True)
     imported_at = models.DateTimeField(_("导入时间"))
     batch = models.ForeignKey(
         ImportBatch,

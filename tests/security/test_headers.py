@@ -167,7 +167,10 @@ PRODUCTION = {
 
 
 def run_in_settings(env: dict, tmp_path, *args) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if k not in PRODUCTION and k != "DEBUG"}
+    # Production has none of the test run's switches (the browser tests' conftest sets
+    # DJANGO_ALLOW_ASYNC_UNSAFE for itself, which the deploy check rightly reports).
+    dropped = {"DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    clean = {k: v for k, v in os.environ.items() if k not in PRODUCTION and k not in dropped}
     clean.update(
         RENCAI_VAR_DIR=str(tmp_path), DATABASE_URL=f"sqlite:///{tmp_path}/deploy.sqlite3", **env
     )

@@ -70,13 +70,7 @@ CASES = [
         frozenset({"applicant.id_number", "applicant.phone"}),
         why=f"{OWN} form, printed and signed",
     ),
-    Case(
-        "API me",
-        "applicant",
-        "/api/me",
-        frozenset({"applicant.id_number"}),
-        why=f"{OWN} login name (a person's username is the ID number)",
-    ),
+    Case("API me", "applicant", "/api/me"),  # the login name is never the ID number
     Case("API my applications", "applicant", "/api/applications"),
     Case("API my application", "applicant", "/api/applications/{app}"),
     # --- the employer ---------------------------------------------------------------------

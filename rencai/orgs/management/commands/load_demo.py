@@ -113,6 +113,11 @@ class Command(BaseCommand):
         )
 
         def account(username, kind, real_name, phone, **extra):
+            if extra.get("id_number"):  # a person: the same ID number is the same person
+                found = User.objects.filter(id_number=extra["id_number"]).first()
+                if found is not None and found.username != username:
+                    found.username = username
+                    found.save(update_fields=["username"])
             user, _ = User.objects.update_or_create(
                 username=username,
                 defaults={
@@ -131,7 +136,7 @@ class Command(BaseCommand):
         rows = []
         applicant_id = demo_id_number("99010219980312451")
         account(
-            applicant_id,
+            "zhangxiaoming",  # logs in by ID number too; never the ID number as login name
             User.Kind.PERSON,
             "张晓明",
             "13800000001",
