@@ -3,6 +3,7 @@ GNU gettext to run Rencai in English. Handles msgctxt, plurals and multi-line st
 fuzzy entries are skipped, as msgfmt does."""
 
 import ast
+import os
 import struct
 from pathlib import Path
 
@@ -81,13 +82,17 @@ def write_mo(entries: dict[bytes, bytes], path: Path) -> None:
         koffsets += [l1, o1 + key_start]
         voffsets += [l2, o2 + value_start]
     header = struct.pack("Iiiiiii", 0x950412DE, 0, n, 7 * 4, 7 * 4 + n * 8, 0, 0)
-    path.write_bytes(
+    # Written aside and renamed: a server or test run reading the catalog meanwhile (CI
+    # runs two at once) sees the old file or the new one, never half of one.
+    partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
+    partial.write_bytes(
         header
         + struct.pack(f"{len(koffsets)}i", *koffsets)
         + struct.pack(f"{len(voffsets)}i", *voffsets)
         + ids
         + strs
     )
+    os.replace(partial, path)
 
 
 def compile_all(locale_dir: Path) -> list[Path]:
