@@ -41,6 +41,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.forms",
     "captcha",
+    # backup, restore, and a db_worker that requeues the tasks of dead workers: before
+    # django_tasks_db so that `manage.py db_worker` is rencai.ops's (docs/operations.md)
+    "rencai.ops",
     "django_tasks",
     "django_tasks_db",
     "ninja",
@@ -203,7 +206,6 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = DEBUG
-
 # Uploads (issue 8, rencai/profiles/materials.py): one person's materials together may
 # take at most this many bytes (200 MB); 0 turns the quota off.
 RENCAI_USER_QUOTA_BYTES = env_int("RENCAI_USER_QUOTA_BYTES", 200 * 1024 * 1024, minimum=0)

@@ -1035,11 +1035,13 @@ def notice_publish(*, actor, application_ids, title: str, request=None):
                     _("%(no)s 不在公示环节，不能公示。") % {"no": app.number}, code="state"
                 )
             days.add(stage["days"])
+        # An entry is still in a notice while listed, or objected to and waiting for the
+        # bureau, even after its notice ended: listing it again would let each entry move
+        # the application on, one stage too many (issue 8).
         listed = (
             NoticeEntry.objects.filter(
                 application_id__in=ids,
                 status__in=[NoticeEntry.Status.LISTED, NoticeEntry.Status.OBJECTED],
-                notice__closed_at__isnull=True,
             )
             .order_by("application_id")
             .values_list("application__number", flat=True)
@@ -1201,7 +1203,10 @@ def objection_resolve(*, actor, objection_id: int, uphold: bool, opinion: str, r
         objection.resolved_by = actor
         objection.save()
         authority = entry.notice.authority
-        if uphold:
+        # Once another objection to the entry was upheld (the application pulled back), the
+        # entry is stale: this objection is answered and moves nothing again (issue 8).
+        in_notice = _in_notice(entry, app)
+        if uphold and in_notice:
             entry.status = NoticeEntry.Status.PULLED
             entry.save(update_fields=["status"])
             from_stage = app.stage
@@ -1225,7 +1230,8 @@ def objection_resolve(*, actor, objection_id: int, uphold: bool, opinion: str, r
                 % {"p": app.program.name, "no": app.number, "o": opinion},
             )
         elif (
-            not entry.objections.filter(status=Objection.Status.OPEN)
+            in_notice
+            and not entry.objections.filter(status=Objection.Status.OPEN)
             .exclude(pk=objection.pk)
             .exists()
         ):
@@ -1243,9 +1249,28 @@ def objection_resolve(*, actor, objection_id: int, uphold: bool, opinion: str, r
     return objection
 
 
+def _in_notice(entry, app) -> bool:
+    """Whether ``entry`` still holds ``app`` in its notice: listed or objected to, and the
+    application waiting at the notice stage of the notice's authority. Only then may the
+    entry move the application (on when it passes, back when an objection is upheld): a
+    pulled entry, or one whose application has gone on or was cancelled, is stale."""
+    from rencai.applications.models import NoticeEntry
+
+    return (
+        entry.status in (NoticeEntry.Status.LISTED, NoticeEntry.Status.OBJECTED)
+        and app.is_open
+        and app.current_stage_kind == "notice"
+        and app.stage_authority_id == entry.notice.authority_id
+    )
+
+
 def _pass_entry(entry, app) -> None:
     from rencai.applications.models import NoticeEntry
 
+    if not _in_notice(entry, app):
+        entry.status = NoticeEntry.Status.PULLED  # stale: it leaves the list, moving nothing
+        entry.save(update_fields=["status"])
+        return
     entry.status = NoticeEntry.Status.PASSED
     entry.save(update_fields=["status"])
     from_state, from_stage = app.state, app.stage
@@ -1824,15 +1849,37 @@ BATCH_CHUNK = 1000  # items locked and written together by a batch job
 
 
 def batch_run(job_id: int):
-    from rencai.applications.models import BatchJob
+    """Run a batch job. Each chunk of items is written in one transaction together with the
+    job's progress (done, failed, the first errors), so a worker killed mid-job leaves the
+    job at its last finished chunk: the task, requeued (rencai/ops/workers.py), runs again
+    and goes on after that chunk, and no item is done twice or left out (issue 8)."""
+    from rencai.applications.models import ApplicationEvent, BatchJob
 
     job = BatchJob.objects.get(pk=job_id)
     if job.status == BatchJob.Status.DONE:
         return job
     BatchJob.objects.filter(pk=job.pk).update(status=BatchJob.Status.RUNNING)
-    done = failed = 0
-    errors = []
+    ids = job.application_ids
+    position = job.done + job.failed  # items an interrupted earlier run finished
+    done, failed = job.done, job.failed
+    errors = list(job.errors)
     moved_on: dict[tuple, list] = {}  # next stage's organisations → the applications
+
+    def move_on(app):
+        if app.is_open:
+            key = (app.stage_employer_id, app.stage_employer_also_id, app.stage_authority_id)
+            moved_on.setdefault(key, []).append(app)
+
+    if position and job.action == "approve":
+        # Approved by the interrupted run: their next stage hears of them with the rest.
+        earlier = ApplicationEvent.objects.filter(
+            application_id__in=ids[:position],
+            actor=job.actor,
+            action="approve",
+            at__gte=job.created_at,
+        ).values("application_id")
+        for app in Application.objects.filter(pk__in=earlier).order_by("id"):
+            move_on(app)
     numbers = dict(
         Application.objects.filter(pk__in=job.application_ids).values_list("pk", "number")
     )
@@ -1841,36 +1888,36 @@ def batch_run(job_id: int):
         message = exc.message if isinstance(exc, ServiceError) else _("无权处理或不存在。")
         errors.append({"id": pk, "number": numbers.get(pk) or "", "message": message})
 
-    ids = job.application_ids
     token = _resolved.set({})  # who acts at each stage: asked once for the whole job
     try:
-        for start in range(0, len(ids), BATCH_CHUNK):
+        for start in range(position, len(ids), BATCH_CHUNK):
             chunk = ids[start : start + BATCH_CHUNK]
-            if job.action == "approve":
-                approved, refused = _approve_many(actor=job.actor, ids=chunk, opinion=job.opinion)
-                for app in approved:
-                    if app.is_open:
-                        key = (
-                            app.stage_employer_id,
-                            app.stage_employer_also_id,
-                            app.stage_authority_id,
-                        )
-                        moved_on.setdefault(key, []).append(app)
-                done += len(approved)
-            else:
-                refused = []
-                for pk in chunk:
-                    try:
-                        return_(
-                            actor=job.actor, application=Application(pk=pk), opinion=job.opinion
-                        )
-                        done += 1
-                    except (ServiceError, Http404) as exc:
-                        refused.append((pk, exc))
-            for pk, exc in refused:
-                refuse(pk, exc)
-            failed += len(refused)
-            BatchJob.objects.filter(pk=job.pk).update(done=done, failed=failed)
+            with transaction.atomic():  # the chunk's items and the job's progress together
+                if job.action == "approve":
+                    approved, refused = _approve_many(
+                        actor=job.actor, ids=chunk, opinion=job.opinion
+                    )
+                    for app in approved:
+                        move_on(app)
+                    done += len(approved)
+                else:
+                    refused = []
+                    for pk in chunk:
+                        try:
+                            return_(
+                                actor=job.actor,
+                                application=Application(pk=pk),
+                                opinion=job.opinion,
+                            )
+                            done += 1
+                        except (ServiceError, Http404) as exc:
+                            refused.append((pk, exc))
+                for pk, exc in refused:
+                    refuse(pk, exc)
+                failed += len(refused)
+                BatchJob.objects.filter(pk=job.pk).update(
+                    done=done, failed=failed, errors=errors[:1000]
+                )
     finally:
         _resolved.reset(token)
     for apps in moved_on.values():

@@ -73,10 +73,13 @@ def _deliver(message_id: int) -> None:
 
 def _deliver_many(message_ids: list[int]) -> None:
     """Hand the messages to the backend; a failure is recorded, never raised to the user.
-    The outbox rows are read once and marked in two statements however many there are."""
+    The outbox rows are read once and marked in two statements however many there are.
+    Messages already sent are skipped: a task run again after its worker died (rencai/ops/
+    workers.py) resends only what was not marked sent."""
     backend = get_backend()
     sent, failed = [], {}
-    for message in SmsMessage.objects.filter(pk__in=message_ids).order_by("id"):
+    outbox = SmsMessage.objects.filter(pk__in=message_ids).exclude(status=SmsMessage.Status.SENT)
+    for message in outbox.order_by("id"):
         try:
             backend.deliver(message)
         except Exception as exc:
