@@ -170,6 +170,14 @@ def detail(request, pk):
     if definition.get("grading") == "rating":
         return redirect("agency:grading", pk=app.pk)
     editable = app.state in transitions.EDITABLE
+    if request.method == "POST" and not editable:
+        # The form of an application no longer in the applicant's hands (an old tab, a
+        # crafted request): refused in words, nothing saved (issue 8).
+        messages.error(
+            request,
+            _("申报已提交，当前状态为“%(s)s”，不能修改。") % {"s": app.get_state_display()},
+        )
+        return redirect("applications:detail", pk=app.pk)
     form = None
     if editable:
         form = ApplicationForm(
