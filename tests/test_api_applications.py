@@ -534,3 +534,51 @@ def test_openapi_lists_every_new_path_with_its_refusals(client, db, path):
         for status in responses - {"200", "201", "204"}:
             schema = operation["responses"][status]["content"]["application/json"]["schema"]
             assert schema["$ref"].endswith("/Error")
+
+
+def test_a_page_offset_past_a_64_bit_integer_is_a_422_not_a_server_error(city, ready_applicant):
+    """Found by the fuzz (tests/security/test_api_fuzz.py): the database adds offset and
+    limit in a 64-bit integer, so a larger offset was a 500."""
+    from rencai.api.applications import MAX_OFFSET
+
+    applicant = api_client(ready_applicant)
+    district = api_client(city.district_reviewer)
+    for client, path in ((applicant, "/api/applications"), (district, "/api/review/queue")):
+        for offset in (MAX_OFFSET + 1, 2**63, 2**64):
+            response = client.get(f"{path}?offset={offset}&limit=100")
+            assert "超出允许范围" in assert_refusal(response, 422, field="offset")["detail"]
+        last = client.get(f"{path}?offset={MAX_OFFSET}&limit=100")
+        assert last.status_code == 200, last.content.decode()
+        assert last.json()["items"] == []
+
+
+def test_a_program_code_holding_a_slash_is_the_apis_404_not_an_html_page(city, ready_applicant):
+    """Found probing what the fuzz checks (every answer of GET /api/programs/{code} is JSON
+    of the documented shape): a code with a slash, sent encoded or not, fell outside the
+    route and got Django's HTML "Not Found"; with Django's ``path`` converter the fuzz
+    then found the same for a line break in the code."""
+    applicant = api_client(ready_applicant)
+    for path in (
+        "/api/programs/grad%2Fliving",
+        "/api/programs/grad/living",
+        "/api/programs/a/",
+        "/api/programs/grad%0Aliving",
+        "/api/programs/%0A",
+    ):
+        assert_refusal(applicant.get(path), 404, code="not_found")
+    assert applicant.get("/api/programs/grad_living").status_code == 200
+    spec = applicant.get("/api/openapi.json").json()
+    assert "/api/programs/{code}" in spec["paths"]
+
+
+@pytest.mark.parametrize("state", ["to_confirm", "confirmed", "cancelled"])
+def test_an_application_in_a_late_state_is_answered_not_a_server_error(
+    city, ready_applicant, state
+):
+    applicant, app = submitted(ready_applicant)
+    Application.objects.filter(pk=app["id"]).update(state=state)
+    one = applicant.get(f"/api/applications/{app['id']}")
+    assert one.status_code == 200 and one.json()["state"] == state
+    listed = applicant.get("/api/applications")
+    assert listed.status_code == 200
+    assert state in {item["state"] for item in listed.json()["items"]}

@@ -26,7 +26,7 @@ from rencai.accounts import services
 from rencai.accounts.models import User
 from rencai.accounts.sms_codes import sms_code_send
 from rencai.api.applications import router as applications_router
-from rencai.api.common import Error, csrf_message
+from rencai.api.common import In, csrf_message, errors
 from rencai.api.common import require_csrf as _csrf
 from rencai.city import city_setting
 from rencai.errors import ServiceError
@@ -110,6 +110,7 @@ _SCHEMA_MESSAGES = {
     "bool_type": N_("“%(f)s”应为 true 或 false。"),
     "string_type": N_("“%(f)s”应为文本。"),
     "string_too_long": N_("“%(f)s”过长。"),
+    "nul_character": N_("“%(f)s”不能包含空字符（\\x00）。"),
     "dict_type": N_("“%(f)s”应为对象。"),
     "list_type": N_("“%(f)s”应为列表。"),
     "literal_error": N_("“%(f)s”的取值无效。"),
@@ -206,7 +207,7 @@ def new_captcha(request):
     return Status(201, {"key": key, "image_url": captcha_image_url(key)})
 
 
-class LoginIn(Schema):
+class LoginIn(In):
     identifier: str
     password: str
     captcha_key: str
@@ -215,7 +216,7 @@ class LoginIn(Schema):
 
 @api.post(
     "/auth/login",
-    response={200: MeOut, 400: Error, 401: Error, 403: Error, 429: Error},
+    response={200: MeOut, **errors(400, 401, 403, 422, 429)},
     tags=["auth"],
 )
 def login(request, payload: LoginIn):
@@ -229,20 +230,18 @@ def login(request, payload: LoginIn):
     return _me(user)
 
 
-@api.post(
-    "/auth/logout", response={204: None, 401: Error, 403: Error}, auth=django_auth, tags=["auth"]
-)
+@api.post("/auth/logout", response={204: None, **errors(401, 403)}, auth=django_auth, tags=["auth"])
 def logout(request):
     auth_logout(request)
     return Status(204, None)
 
 
-@api.get("/me", response={200: MeOut, 401: Error}, auth=django_auth, tags=["auth"])
+@api.get("/me", response={200: MeOut, **errors(401)}, auth=django_auth, tags=["auth"])
 def me(request):
     return _me(request.auth)
 
 
-class SmsIn(Schema):
+class SmsIn(In):
     phone: str
     purpose: str
 
@@ -251,9 +250,7 @@ class Ok(Schema):
     detail: str
 
 
-@api.post(
-    "/sms/codes", response={202: Ok, 400: Error, 401: Error, 403: Error, 429: Error}, tags=["auth"]
-)
+@api.post("/sms/codes", response={202: Ok, **errors(400, 401, 403, 422, 429)}, tags=["auth"])
 def sms_codes(request, payload: SmsIn):
     _csrf(request)
     phone = _valid(clean_phone, payload.phone, "phone")
@@ -261,7 +258,7 @@ def sms_codes(request, payload: SmsIn):
     return Status(202, {"detail": _("验证码已发送，请查看手机短信（5分钟内有效）。")})
 
 
-class PersonIn(Schema):
+class PersonIn(In):
     id_type: str = "resident_id"
     id_number: str
     real_name: str
@@ -280,7 +277,7 @@ class PersonIn(Schema):
 
 @api.post(
     "/register/person",
-    response={201: MeOut, 400: Error, 403: Error, 409: Error},
+    response={201: MeOut, **errors(400, 403, 409, 422)},
     tags=["registration"],
 )
 def register_person(request, payload: PersonIn):
@@ -326,7 +323,7 @@ def register_person(request, payload: PersonIn):
     return Status(201, _me(user))
 
 
-class EmployerIn(Schema):
+class EmployerIn(In):
     name: str
     credit_code: str
     kind: str
@@ -345,7 +342,7 @@ class EmployerIn(Schema):
 
 @api.post(
     "/register/employer",
-    response={201: MeOut, 400: Error, 403: Error, 409: Error},
+    response={201: MeOut, **errors(400, 403, 409, 422)},
     tags=["registration"],
 )
 def register_employer(request, payload: EmployerIn):

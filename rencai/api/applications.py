@@ -10,11 +10,12 @@ from typing import Any, Literal
 
 from django.db.models import Q
 from django.http import Http404
+from django.urls import register_converter
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.security import django_auth
 
-from rencai.api.common import errors, require_csrf
+from rencai.api.common import In, errors, require_csrf
 from rencai.applications import access, rules, selectors, transitions
 from rencai.applications.forms import ApplicationForm, ReviewActionForm, initial_from
 from rencai.applications.models import ACTION_NAMES, Application, ApplicationEvent
@@ -27,10 +28,32 @@ from rencai.review.access import is_staff_area_user
 
 router = Router()
 
+
+class AnyText:
+    """A path parameter that is any text: a slash or a line break in it (neither Django's
+    ``str`` nor ``path`` converter takes both) still reaches the view and its JSON 404,
+    not Django's HTML page for an unknown URL."""
+
+    regex = r"[\s\S]+"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+register_converter(AnyText, "anytext")
+
 MAX_PAGE = 100
 MAX_ID = 2**63 - 1  # larger numbers are no row's id (and no database's integer)
+# The database adds offset and limit in a 64-bit integer: a larger offset is a 422, not a
+# 500 (a page past the last is empty all the same).
+MAX_OFFSET = MAX_ID - MAX_PAGE
 Kind = Literal["person", "employer", "agency"]
-State = Literal["draft", "submitted", "in_review", "returned", "approved", "rejected"]
+# Every state of the model, so that a later state (paid, confirmed, cancelled) is an answer
+# the schema allows, never a response validation error (issue 8, found by the race suite).
+State = Literal[tuple(Application.State.values)]
 
 
 # --- schemas -------------------------------------------------------------------------
@@ -166,7 +189,7 @@ class EventOut(Schema):
     at: datetime.datetime
 
 
-class ApplicationIn(Schema):
+class ApplicationIn(In):
     program: str = Field(description="Program code")
     data: dict[str, Any] = Field(
         default_factory=dict, description="Field code → value; missing fields take the defaults"
@@ -181,7 +204,7 @@ class ApplicationIn(Schema):
     )
 
 
-class ApplicationUpdateIn(Schema):
+class ApplicationUpdateIn(In):
     data: dict[str, Any] | None = Field(
         default=None, description="Replaces the filled form; omit to keep it"
     )
@@ -191,16 +214,16 @@ class ApplicationUpdateIn(Schema):
     version: int
 
 
-class SubmitIn(Schema):
+class SubmitIn(In):
     commitment_accepted: bool = False
     version: int
 
 
-class VersionIn(Schema):
+class VersionIn(In):
     version: int
 
 
-class DecisionIn(Schema):
+class DecisionIn(In):
     action: Literal["approve", "return", "reject"]
     opinion: str = ""
     version: int
@@ -572,7 +595,9 @@ def programs(request, applicant_kind: Kind | None = None):
 
 
 @router.get(
-    "/programs/{code}", response={200: ProgramDetailOut, **errors(403, 404)}, tags=["programs"]
+    "/programs/{anytext:code}",
+    response={200: ProgramDetailOut, **errors(403, 404)},
+    tags=["programs"],
 )
 def program_detail(request, code: str):
     """A program's definition: notice, commitment, fields, materials and stages. For a
@@ -633,7 +658,7 @@ def my_applications(
     request,
     state: State | None = None,
     limit: int = Query(20, ge=1, le=MAX_PAGE),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
 ):
     """My applications, newest first."""
     qs = selectors.applications_of(request.auth).prefetch_related("attachments")
@@ -764,7 +789,7 @@ def application_submit(request, app_id: int, payload: SubmitIn):
 
 @router.post(
     "/applications/{app_id}/withdraw",
-    response={200: ApplicationOut, **errors(401, 403, 404, 409, 422)},
+    response={200: ApplicationOut, **errors(400, 401, 403, 404, 409, 422)},
     auth=django_auth,
     tags=["applications"],
 )
@@ -823,7 +848,7 @@ def review_queue(
     status: Literal["waiting", "handled"] = "waiting",
     q: str = "",
     limit: int = Query(20, ge=1, le=MAX_PAGE),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
 ):
     """What waits at my stage (``waiting``, oldest first) or what my organisation
     already handled (``handled``). ID numbers are masked."""
