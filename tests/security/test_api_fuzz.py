@@ -37,9 +37,9 @@ application is a 404, a wrong captcha a 400, a stale version a 409. Nor the chec
 send further requests of their own (``ignored_auth``, ``use_after_free``, ...): a login
 required and objects out of reach are the authorisation matrix's (tests/security).
 
-``RENCAI_FUZZ_CASES`` (default 10000) is the number of cases; CI runs the default. The
-counts "cases fuzzed" and "server errors" go to the security table
-(tests/security/conftest.py)."""
+``RENCAI_FUZZ_CASES`` (default 10000) is the number of cases; CI runs the default on
+PostgreSQL and 3000 on SQLite (.ci/run). The counts "cases fuzzed" and "server errors" go
+to the security table (tests/security/conftest.py)."""
 
 import logging
 import math
