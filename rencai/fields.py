@@ -3,8 +3,8 @@
 Python code sees the plain value; the database sees ``enc1:<key id>:<base64>``. With
 ``index_field`` the field also keeps a blind index (a keyed hash) in that sibling column,
 filled on every save, and the lookups ``exact`` and ``in`` — also across joins, e.g.
-``applicant__id_number=`` — compare that index instead of the ciphertext. ``icontains``
-(the admin's search box) matches the whole value only. Other lookups are refused.
+``applicant__id_number=`` — compare that index instead of the ciphertext. ``icontains`` and
+``iexact`` (the admin's search box) match the whole value only. Other lookups are refused.
 
 Write through ``save()`` (``update_fields`` takes the index along when the model uses
 ``EncryptedFieldsMixin``) or ``insert_many``; a ``QuerySet.update()`` must set the index
@@ -106,6 +106,13 @@ class BlindWholeValue(BlindExact):
     def as_sql(self, compiler, connection):
         self.rhs = str(self.rhs).strip().upper() if self.rhs else self.rhs
         return super().as_sql(compiler, connection)
+
+
+@EncryptedCharField.register_lookup
+class BlindWholeValueExact(BlindWholeValue):
+    """The admin's ``=field`` search (``iexact``)."""
+
+    lookup_name = "iexact"
 
 
 class EncryptedFieldsMixin:

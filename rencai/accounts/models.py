@@ -164,7 +164,8 @@ class SmsCode(models.Model):
         LOGIN = "login", _("登录")
         CHANGE_PHONE = "change_phone", _("更换手机号")
 
-    phone = models.CharField(max_length=20)
+    phone = EncryptedCharField(max_length=20, index_field="phone_index")
+    phone_index = models.CharField(max_length=64, null=True, editable=False)
     purpose = models.CharField(max_length=20, choices=Purpose.choices)
     code_hash = models.CharField(max_length=64)
     created_at = models.DateTimeField()
@@ -173,7 +174,7 @@ class SmsCode(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
-        indexes = [models.Index(fields=["phone", "created_at"])]
+        indexes = [models.Index(fields=["phone_index", "created_at"])]
         verbose_name = _("短信验证码")
         verbose_name_plural = _("短信验证码")
 
@@ -202,7 +203,8 @@ class LoginLock(models.Model):
 class LegacyRecord(models.Model):
     """A record from an earlier system, matched to an account by ID number (F11)."""
 
-    id_number = models.CharField(_("证件号码"), max_length=30, db_index=True)
+    id_number = EncryptedCharField(_("证件号码"), max_length=30, index_field="id_number_index")
+    id_number_index = models.CharField(max_length=64, null=True, editable=False, db_index=True)
     name = models.CharField(_("姓名"), max_length=50, blank=True)
     source = models.CharField(_("来源"), max_length=100, blank=True)
     data = models.JSONField(_("内容"), default=dict)

@@ -50,7 +50,7 @@ class PensionContributionAdmin(ReadOnlyAdmin):
 class EducationCertificateAdmin(ReadOnlyAdmin):
     list_display = ["number", "kind", "holder_name", "school_name", "level", "awarded_on"]
     list_filter = ["kind", "level"]
-    search_fields = ["=number", "holder_name", "=holder_id_number", "school_name"]
+    search_fields = ["=number", "holder_name", "school_name"]  # the ID number is encrypted
 
 
 @admin.register(ImportBatch)

@@ -52,7 +52,8 @@ class InsuredPerson(models.Model):
         SUSPENDED = "suspended", _("暂停")
         TERMINATED = "terminated", _("终止")
 
-    id_number = models.CharField(_("身份证号码"), max_length=18, unique=True)
+    # Encrypted at rest; looked up and kept unique through its keyed hash (issue 8).
+    id_number = EncryptedCharField(_("身份证号码"), max_length=18, index_field="id_number_index")
     name = models.CharField(_("姓名"), max_length=50)
     status = models.CharField(_("参保状态"), max_length=12, choices=Status.choices)
     bank_name = models.CharField(_("社保卡开户银行"), max_length=100, blank=True)
@@ -67,8 +68,10 @@ class InsuredPerson(models.Model):
         related_name="+",
     )
 
+    id_number_index = models.CharField(max_length=64, unique=True, null=True, editable=False)
+
     class Meta:
-        ordering = ["id_number"]
+        ordering = ["id"]
         verbose_name = _("参保人员")
         verbose_name_plural = _("参保人员")
 
@@ -77,7 +80,7 @@ class InsuredPerson(models.Model):
 
 
 class PensionContribution(models.Model):
-    id_number = models.CharField(_("身份证号码"), max_length=18, db_index=True)
+    id_number = EncryptedCharField(_("身份证号码"), max_length=18, index_field="id_number_index")
     month = models.DateField(_("缴费年月"), help_text=_("当月1日"))
     employer_name = models.CharField(_("缴费单位"), max_length=200, blank=True)
     amount = models.DecimalField(_("缴费金额（元）"), max_digits=12, decimal_places=2)
@@ -91,13 +94,15 @@ class PensionContribution(models.Model):
         related_name="+",
     )
 
+    id_number_index = models.CharField(max_length=64, null=True, editable=False)
+
     class Meta:
-        ordering = ["id_number", "month"]
+        ordering = ["id"]
         verbose_name = _("养老保险缴费记录")
         verbose_name_plural = _("养老保险缴费记录")
         constraints = [
             models.UniqueConstraint(
-                fields=["id_number", "month"], name="pension_contribution_one_per_month"
+                fields=["id_number_index", "month"], name="pension_contribution_one_per_month"
             )
         ]
 
@@ -113,7 +118,7 @@ class EducationCertificate(models.Model):
     number = models.CharField(_("证书编号"), max_length=40, unique=True)
     kind = models.CharField(_("证书类型"), max_length=10, choices=Kind.choices)
     holder_name = models.CharField(_("持证人姓名"), max_length=50)
-    holder_id_number = models.CharField(_("持证人身份证号码"), max_length=18, blank=True)
+    holder_id_number = EncryptedCharField(_("持证人身份证号码"), max_length=18, blank=True)
     school_name = models.CharField(_("学校名称"), max_length=100)
     level = models.CharField(_("学历层次"), max_length=10, choices=Education.Level.choices)
     awarded_on = models.DateField(_("发证日期"))

@@ -410,15 +410,21 @@ class _Target:
     parse: object
     unique: tuple[str, ...]
     duplicate: str  # what the key is, for the duplicate message
+    # The columns of the unique constraint an import updates on: an encrypted ID number
+    # is unique through its keyed hash (issue 8).
+    conflict: tuple[str, ...] = ()
 
 
 TARGETS = {
-    "insured": _Target(InsuredPerson, _insured_row, ("id_number",), "同一身份证号码"),
+    "insured": _Target(
+        InsuredPerson, _insured_row, ("id_number",), "同一身份证号码", ("id_number_index",)
+    ),
     "contributions": _Target(
         PensionContribution,
         _contribution_row,
         ("id_number", "month"),
         "同一身份证号码和缴费年月",
+        ("id_number_index", "month"),
     ),
     "certificates": _Target(EducationCertificate, _certificate_row, ("number",), "同一证书编号"),
 }
@@ -521,7 +527,7 @@ def import_file(kind: str, path_or_file, *, actor=None) -> ImportBatch:
                 [target.model(**v, imported_at=now, batch=batch) for v in accepted.values()],
                 batch_size=500,
                 update_conflicts=True,
-                unique_fields=list(target.unique),
+                unique_fields=list(target.conflict or target.unique),
                 update_fields=[f for f in fields if f not in target.unique]
                 + ["imported_at", "batch"],
             )

@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from rencai.fields import EncryptedCharField
 from rencai.identity import mask_id_number
 
 
@@ -28,7 +29,10 @@ class ExceptionEntry(models.Model):
     # Copied from the account when the entry is made: a closed account's holder who registers
     # again under the same ID number is still barred.
     id_type = models.CharField(_("证件类型"), max_length=12, blank=True)
-    id_number = models.CharField(_("证件号码"), max_length=30, blank=True, db_index=True)
+    id_number = EncryptedCharField(
+        _("证件号码"), max_length=30, blank=True, index_field="id_number_index"
+    )
+    id_number_index = models.CharField(max_length=64, null=True, editable=False, db_index=True)
     reason = models.TextField(_("列入原因"))
     source = models.CharField(
         _("类型"), max_length=20, choices=Source.choices, default=Source.FALSE_DECLARATION

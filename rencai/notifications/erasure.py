@@ -10,8 +10,10 @@ from rencai.notifications.models import Message, SmsMessage
 def erase_messages(user) -> dict[str, int]:
     removed = {"messages": Message.objects.filter(user=user).delete()[0]}
     if user.phone:
+        masked = mask_phone(user.phone)
+        field = SmsMessage._meta.get_field("phone")
         removed["sms_outbox_masked"] = SmsMessage.objects.filter(phone=user.phone).update(
-            phone=mask_phone(user.phone)
+            phone=masked, phone_index=field.index_of(masked)
         )
     return removed
 

@@ -1,6 +1,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from rencai.fields import EncryptedCharField
+
 
 class SmsMessage(models.Model):
     """The SMS outbox: every message is written here first, then handed to the backend."""
@@ -10,7 +12,7 @@ class SmsMessage(models.Model):
         SENT = "sent", _("已发送")
         FAILED = "failed", _("发送失败")
 
-    phone = models.CharField(_("手机号"), max_length=20, db_index=True)
+    phone = EncryptedCharField(_("手机号"), max_length=20, index_field="phone_index")
     purpose = models.CharField(_("用途"), max_length=30)
     body = models.TextField(_("内容"))
     status = models.CharField(
@@ -19,6 +21,8 @@ class SmsMessage(models.Model):
     error = models.TextField(_("错误"), blank=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True, db_index=True)
     sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
+    # The phone is encrypted at rest (issue 8); its keyed hash finds a phone's messages.
+    phone_index = models.CharField(max_length=64, null=True, editable=False, db_index=True)
 
     class Meta:
         ordering = ["-id"]

@@ -57,6 +57,34 @@ def test_the_database_holds_no_plain_id_number_phone_or_bank_account(
     security_counts("personal data").add("encrypted columns checked", 3)
 
 
+def test_every_encrypted_column_holds_only_ciphertext_and_the_lookups_still_find_rows(
+    city, ready_applicant, tmp_path, send_code, security_counts
+):
+    from django.apps import apps
+
+    from rencai.fields import EncryptedCharField
+    from rencai.integrations.models import EducationCertificate, PensionContribution
+    from rencai.notifications.models import SmsMessage
+
+    user = ready_applicant
+    import_outside_data(tmp_path, user)  # insured, contributions, certificates
+    send_code(user.phone, "login")  # an SMS code and an outbox message
+    checked = 0
+    for model in apps.get_models():
+        for field in model._meta.concrete_fields:
+            if not isinstance(field, EncryptedCharField):
+                continue
+            table, column = model._meta.db_table, field.column
+            values = [v for (v,) in raw(f"SELECT {column} FROM {table}") if v]
+            assert all(v.startswith("enc1:") for v in values), (table, column)
+            checked += len(values)
+    assert PensionContribution.objects.filter(id_number=user.id_number).count() > 12
+    assert EducationCertificate.objects.get().holder_id_number == user.id_number
+    assert SmsMessage.objects.filter(phone=user.phone).exists()
+    assert checked > 20
+    security_counts("personal data").add("encrypted values checked", checked)
+
+
 def test_lookups_go_through_the_keyed_hash(city, ready_applicant):
     user = ready_applicant
     assert User.objects.get(id_number=user.id_number) == user
