@@ -31,6 +31,21 @@ def security_counts(request):
     return Counts
 
 
+@pytest.fixture
+def media(settings, tmp_path):
+    """Stored files go to a folder of the test's own (the faults and backup suites read
+    them back byte for byte)."""
+    root = tmp_path / "media"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(root)},
+        },
+    }
+    return root
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
     if not _counts:
         return

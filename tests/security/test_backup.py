@@ -29,19 +29,6 @@ from tests.test_applications import living, submit
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture
-def media(settings, tmp_path):
-    root = tmp_path / "media"
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(root)},
-        },
-    }
-    return root
-
-
 def rows_by_table() -> dict[str, tuple[int, str]]:
     """(row count, sha256 of every column of every row in key order), per table, read with
     plain SQL."""

@@ -186,19 +186,6 @@ class Killer:
 # --- 8a: connections killed while applicants submit -------------------------------------
 
 
-@pytest.fixture
-def media(settings, tmp_path):
-    root = tmp_path / "media"
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(root)},
-        },
-    }
-    return root
-
-
 def sessions_for(users) -> list[str]:
     """A signed-in session per user, written as Django's login writes it."""
     from django.conf import settings
