@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.http import Http404, JsonResponse
 from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -81,23 +82,36 @@ TARGETS: dict[str, tuple[Callable, dict[str, Field]]] = {
 }
 
 
+def reveal_value(*, actor, kind: str, pk, field_name: str, request=None):
+    """The service: the full value of ``field_name`` of the target ``kind``/``pk`` that
+    ``actor`` may open (Http404 otherwise, the same as for an unknown target), recorded
+    in the audit log in one transaction. Returns (the field, the subject, the value)."""
+    pk = parse_id(pk)
+    if kind not in TARGETS or field_name not in TARGETS[kind][1] or not pk:
+        raise Http404
+    find, fields = TARGETS[kind]
+    with transaction.atomic():
+        subject = find(actor, pk)
+        field = fields[field_name]
+        audit_record(
+            action="personal_data.reveal",
+            actor=actor,
+            obj=subject,
+            extra={"field": field_name, "via": f"{kind}:{pk}"},
+            request=request,
+        )
+    return field, subject, field.value(subject)
+
+
 @never_cache
 @login_required
 @require_POST
 def reveal(request):
-    kind, field_name = request.POST.get("kind", ""), request.POST.get("field", "")
-    pk = parse_id(request.POST.get("pk"))
-    if kind not in TARGETS or field_name not in TARGETS[kind][1] or not pk:
-        raise Http404
-    find, fields = TARGETS[kind]
-    subject = find(request.user, pk)
-    field = fields[field_name]
-    value = field.value(subject)
-    audit_record(
-        action="personal_data.reveal",
+    field, subject, value = reveal_value(
         actor=request.user,
-        obj=subject,
-        extra={"field": field_name, "via": f"{kind}:{pk}"},
+        kind=request.POST.get("kind", ""),
+        pk=request.POST.get("pk"),
+        field_name=request.POST.get("field", ""),
         request=request,
     )
     if "application/json" in request.headers.get("Accept", ""):
