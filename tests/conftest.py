@@ -111,6 +111,22 @@ def ready_applicant(city, settings, tmp_path):
     return prepare_applicant(city.applicant)
 
 
+def approved_person(city, first17: str, real_name: str, phone: str) -> User:
+    """Another approved person at the demo employer, with a profile and materials
+    (``prepare_applicant``). The login name is not the ID number (issue 8)."""
+    person = User.objects.create_user(
+        username=f"person{first17[-6:]}",
+        id_number=make_id(first17),
+        password=PASSWORD,
+        kind=User.Kind.PERSON,
+        real_name=real_name,
+        phone=phone,
+        employer=city.tech,
+        registration_status="approved",
+    )
+    return prepare_applicant(person)
+
+
 def prepare_applicant(user, *, level="bachelor"):
     import datetime
     import hashlib

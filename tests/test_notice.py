@@ -10,12 +10,11 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
-from rencai.accounts.models import User
 from rencai.applications import transitions as t
 from rencai.applications.models import Application, NoticeEntry, Objection, PublicNotice
 from rencai.errors import ServiceError
 from rencai.identity import mask_name
-from tests.conftest import PASSWORD, make_id, prepare_applicant
+from tests.conftest import approved_person
 from tests.test_dispatch import chain_living
 
 S = Application.State
@@ -23,17 +22,7 @@ S = Application.State
 
 @pytest.fixture
 def two_at_notice(city, ready_applicant):
-    second = User.objects.create_user(
-        username=make_id("99010219990101001"),
-        id_number=make_id("99010219990101001"),
-        password=PASSWORD,
-        kind=User.Kind.PERSON,
-        real_name="欧阳小明",
-        phone="13900000301",
-        employer=city.tech,
-        registration_status="approved",
-    )
-    prepare_applicant(second)
+    second = approved_person(city, "99010219990101001", "欧阳小明", "13900000301")
     apps = []
     for person in (ready_applicant, second):
         app = chain_living(person)

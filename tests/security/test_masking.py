@@ -23,7 +23,7 @@ from rencai.applications import transitions as t
 from rencai.applications.models import Application, Objection
 from rencai.audit.models import AuditEntry
 from rencai.identity import mask_contact, mask_id_number
-from tests.conftest import PASSWORD, make_id, prepare_applicant
+from tests.conftest import PASSWORD, approved_person, make_id
 from tests.test_dispatch import chain_living
 from tests.test_payouts import to_city_finance
 
@@ -133,17 +133,7 @@ class World:
 @pytest.fixture
 def world(city, ready_applicant, tmp_path):
     applicant = ready_applicant
-    second = User.objects.create_user(
-        username=make_id("99010219990101001"),
-        id_number=make_id("99010219990101001"),
-        password=PASSWORD,
-        kind=User.Kind.PERSON,
-        real_name="欧阳小明",
-        phone="13900000301",
-        employer=city.tech,
-        registration_status="approved",
-    )
-    prepare_applicant(second)
+    second = approved_person(city, "99010219990101001", "欧阳小明", "13900000301")
     registrant = User.objects.create_user(
         username=make_id("99010220000202003"),
         id_number=make_id("99010220000202003"),
