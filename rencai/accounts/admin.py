@@ -8,6 +8,7 @@ from rencai.accounts import services
 from rencai.accounts.models import LegacyRecord, LoginLock, StaffTotp, User
 from rencai.audit.admin_mixins import AuditedAdminMixin
 from rencai.audit.services import audit_record
+from rencai.identity import mask_id_number
 
 
 class LockedFilter(admin.SimpleListFilter):
@@ -120,10 +121,15 @@ class LoginLockAdmin(admin.ModelAdmin):
 
 @admin.register(LegacyRecord)
 class LegacyRecordAdmin(AuditedAdminMixin, admin.ModelAdmin):
-    list_display = ["id_number", "name", "source", "user", "imported_at", "linked_at"]
-    search_fields = ["id_number", "name"]
+    list_display = ["masked_id_number", "name", "source", "user", "imported_at", "linked_at"]
+    list_select_related = ["user"]
+    search_fields = ["id_number", "name"]  # the whole number: it is encrypted
     list_filter = ["source"]
     raw_id_fields = ["user"]
+
+    @admin.display(description=_("证件号码"))
+    def masked_id_number(self, obj):
+        return mask_id_number(obj.id_number)
 
 
 @admin.register(StaffTotp)
@@ -133,6 +139,7 @@ class StaffTotpAdmin(admin.ModelAdmin):
     recovery codes are never shown."""
 
     list_display = ["user", "confirmed_at", "recovery_left"]
+    list_select_related = ["user"]
     search_fields = ["user__username", "user__real_name"]
     fields = ["user", "confirmed_at", "recovery_left"]
     readonly_fields = fields

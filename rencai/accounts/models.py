@@ -179,7 +179,7 @@ class SmsCode(models.Model):
         verbose_name_plural = _("短信验证码")
 
     def __str__(self):
-        return f"{self.phone} {self.purpose} {self.created_at:%Y-%m-%d %H:%M}"
+        return f"{mask_phone(self.phone)} {self.purpose} {self.created_at:%Y-%m-%d %H:%M}"
 
 
 class LoginLock(models.Model):

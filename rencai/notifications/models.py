@@ -2,6 +2,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from rencai.fields import EncryptedCharField
+from rencai.identity import mask_phone
 
 
 class SmsMessage(models.Model):
@@ -30,7 +31,7 @@ class SmsMessage(models.Model):
         verbose_name_plural = _("短信发件箱")
 
     def __str__(self):
-        return f"{self.phone} {self.purpose}"
+        return f"{mask_phone(self.phone)} {self.purpose}"  # shown in admin lists
 
 
 class Message(models.Model):

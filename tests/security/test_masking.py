@@ -119,6 +119,8 @@ CASES = [
         why="the system administrator corrects a person's account data; changes are audited",
     ),
     Case("admin audit log", "admin", "/admin/audit/auditentry/"),
+    Case("admin SMS outbox", "admin", "/admin/notifications/smsmessage/"),
+    Case("admin earlier-system records", "admin", "/admin/accounts/legacyrecord/"),
     Case("admin insured people", "admin", "/admin/integrations/insuredperson/"),
 ]
 
