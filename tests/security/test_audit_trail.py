@@ -141,3 +141,16 @@ def test_a_prefix_deleted_behind_the_purge_breaks_the_chain(db):
     else:
         AuditEntry.objects.filter(pk=rows[0].pk).delete()
     assert audit_verify_chain().first_broken_id == rows[1].pk
+
+
+def test_the_commands_name_a_missing_or_unreadable_file_instead_of_failing(db, tmp_path):
+    binary = tmp_path / "audit.bin"
+    binary.write_bytes(b"\xff\xfe\x00garbage")
+    with pytest.raises(CommandError, match="Cannot read"):
+        call_command("verify_audit_chain", "--file", str(tmp_path / "none.jsonl"))
+    with pytest.raises(CommandError, match="Cannot read"):
+        call_command("verify_audit_chain", "--file", str(binary))
+    with pytest.raises(CommandError, match="not a folder"):
+        call_command("export_audit", str(tmp_path / "no" / "audit.jsonl"))
+    with pytest.raises(CommandError):
+        call_command("purge_audit", "--archive", str(binary))

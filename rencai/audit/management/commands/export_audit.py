@@ -22,6 +22,8 @@ class Command(BaseCommand):
         target = Path(path)
         if target.exists():
             raise CommandError(f"{target} exists: choose a new file name")
+        if not target.parent.is_dir():
+            raise CommandError(f"{target.parent} is not a folder")
         partial = target.with_name(target.name + ".partial")
         with partial.open("w", encoding="utf-8") as out:
             manifest = audit_export(out, after_id=after_id)

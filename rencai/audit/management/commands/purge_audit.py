@@ -24,7 +24,7 @@ class Command(BaseCommand):
                 result = audit_purge(
                     archive_lines=lines, retention_days=settings.RENCAI_AUDIT_RETENTION_DAYS
                 )
-        except ValueError as exc:
+        except (ValueError, UnicodeDecodeError) as exc:
             raise CommandError(str(exc)) from None
         if not result["rows"]:
             self.stdout.write("Nothing is older than the retention period.")

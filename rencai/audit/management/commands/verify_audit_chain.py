@@ -16,8 +16,11 @@ class Command(BaseCommand):
 
     def handle(self, *args, file=None, **options):
         if file:
-            with Path(file).open(encoding="utf-8") as lines:
-                report = audit_verify_file(lines)
+            try:
+                with Path(file).open(encoding="utf-8") as lines:
+                    report = audit_verify_file(lines)
+            except (OSError, UnicodeDecodeError) as exc:
+                raise CommandError(f"Cannot read the audit export {file}: {exc}") from None
             if not report.ok:
                 raise CommandError(f"Audit export {file} broken: {report.error}.")
             self.stdout.write(
