@@ -9,15 +9,17 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
+from rencai.applications import records
 from rencai.applications.models import Application
 from rencai.applications.uploads import format_allowed, formats_text
 from rencai.errors import ServiceError
 from rencai.programs import months as m
+
+S = Application.State
 
 EDUCATION_NAMES = {
     "college": gettext_noop("大专"),
@@ -155,24 +157,18 @@ def fact_rule(rule: dict, facts: Facts) -> RuleResult:
 
 def facts_of(applicant, employer, *, education=None) -> Facts:
     """The applicant's facts from their records."""
-    from rencai.profiles.models import HeldQualification, WorkHistory
-
     facts = Facts(
         education=education,
         employed=employer is not None and employer.is_approved,
         employer_name=employer.name if employer is not None else "",
     )
     if applicant.is_person:
-        facts.qualification = HeldQualification.objects.filter(owner=applicant).exists()
+        record = person_record(applicant)
+        facts.qualification = record.has_qualification
         category = talent_category(applicant)
         if category is not None:
             facts.talent_rank, facts.talent_name = category.rank, category.level_name
-        facts.first_contract = (
-            WorkHistory.objects.filter(owner=applicant, kind="work", contract_start__isnull=False)
-            .order_by("contract_start")
-            .values_list("contract_start", flat=True)
-            .first()
-        )
+        facts.first_contract = record.first_contract
     return facts
 
 
@@ -243,46 +239,99 @@ def _once(key: tuple, read):
     return memo[key]
 
 
+def forget_gaps(app: Application) -> None:
+    """After a 容缺 declaration: the next ``gaps_of`` reads them again."""
+    memo = _read_once.get()
+    if memo is not None:
+        memo.pop(("gaps", app.pk), None)
+
+
+def person_record(user, today: datetime.date | None = None) -> records.PersonRecord:
+    """What the rules read from a person's own records, in one statement (issue 7): the
+    talent category in force now and the exception-list bar in force on ``today`` (the
+    pre-check's day)."""
+    if not getattr(user, "is_person", False) or user.pk is None:
+        return records.PersonRecord()
+    now = timezone.localdate()
+    today = today or now
+    return _once(("person", user.pk, today), lambda: records.person_record(user, today, now))
+
+
 def highest_education(user) -> str | None:
-    from rencai.profiles.models import Education
-
-    def read():
-        levels = Education.objects.filter(owner=user).values_list("level", flat=True)
-        ranked = sorted(levels, key=lambda lv: EDUCATION_RANK.get(lv, 0))
-        return ranked[-1] if ranked else None
-
-    return _once(("education", user.pk), read)
+    return person_record(user).education
 
 
 def talent_category(user):
     """The applicant's talent category in force (``talent.services.current_category``)."""
-    from rencai.talent.services import current_category
+    from rencai.talent.models import TalentCategory
 
-    return _once(("category", user.pk), lambda: current_category(user))
+    def read():
+        pk = person_record(user).category_id
+        return TalentCategory.objects.select_related("application").get(pk=pk) if pk else None
+
+    return _once(("category", user.pk), read)
 
 
-def _others(app: Application):
-    return (
-        Application.objects.filter(
-            applicant_id=app.applicant_id,
-            program_id=app.program_id,
-            state__in=COUNTING_STATES,
-            deleted_at__isnull=True,
-        )
-        .exclude(pk=app.pk)
-        .order_by("id")
+def others_of(app: Application) -> list[records.Other]:
+    """The applicant's other filed, not refused applications of the program, oldest first:
+    what the claim-kind, upgrade, overlap, cap and count rules all look at, read once."""
+    return _once(
+        ("others", app.pk, app.applicant_id, app.program_id),
+        lambda: records.others_of(app, tuple(COUNTING_STATES)),
     )
+
+
+def attachments_of(app: Application) -> list[records.Attached]:
+    """The application's attached materials by type, with their file names: the material
+    rules, the 容缺 check and the submitted version's snapshot all read them, once."""
+    if app.pk is None:
+        return []
+    return _once(("attachments", app.pk), lambda: records.attachments_of(app))
+
+
+def gaps_of(app: Application) -> list:
+    """The application's 容缺 declarations (F47), read once."""
+    if app.pk is None:
+        return []
+    return _once(("gaps", app.pk), lambda: records.gaps_of(app))
+
+
+def read_all_at_once(app: Application, today: datetime.date | None = None) -> None:
+    """Inside ``records_read_once``: read everything a submission's rules and snapshot
+    look at, for ``app`` and its applicant, in one statement (issue 7); the functions
+    above then answer from it. The person's records are read as on ``today``."""
+    if _read_once.get() is None or app.pk is None:
+        return
+    now = timezone.localdate()
+    today = today or now
+    bundle = records.submission_records(app, tuple(COUNTING_STATES), today, now)
+    memo = _read_once.get()
+    if app.applicant.is_person:
+        memo[("person", app.applicant_id, today)] = bundle.person
+    memo[("others", app.pk, app.applicant_id, app.program_id)] = bundle.others
+    memo[("attachments", app.pk)] = bundle.attachments
+    memo[("gaps", app.pk)] = bundle.gaps
+    memo[("version", app.pk)] = bundle.last_version
+
+
+def next_version_number(app: Application) -> int:
+    """The number of the application's next snapshot (F35); the application is locked."""
+    memo = _read_once.get()
+    if memo is None or ("version", app.pk) not in memo:
+        return records.last_version_number(app) + 1
+    memo[("version", app.pk)] += 1
+    return memo[("version", app.pk)]
 
 
 def claim_kind_of(app: Application) -> str:
     """New claim or renewal (F25): a renewal when an approved claim of the program exists."""
-    approved = _others(app).filter(state__in=DONE_STATES).exists()
+    approved = any(o.state in DONE_STATES for o in others_of(app))
     return Application.ClaimKind.RENEWAL if approved else Application.ClaimKind.NEW
 
 
 def upgrade_number_of(app: Application) -> int:
     """First, second, … upgrade (F20), from the person's approved applications."""
-    return _others(app).filter(state__in=DONE_STATES).count() + 1
+    return sum(o.state in DONE_STATES for o in others_of(app)) + 1
 
 
 def amount_of(app: Application, period: Period | None, education: str | None) -> Decimal | None:
@@ -340,9 +389,10 @@ def precheck(app: Application, *, today: datetime.date | None = None) -> list[Ru
 
     if applicant.is_person:
         # F55: a person on the exception list applies for nothing until the bar ends
-        from rencai.integrity.services import barred
+        from rencai.integrity.models import ExceptionEntry
 
-        entry = barred(applicant, today)
+        barred_id = person_record(applicant, today).barred_id
+        entry = ExceptionEntry.objects.get(pk=barred_id) if barred_id else None
         add(
             "exception_list",
             _("异常名单"),
@@ -462,19 +512,13 @@ def material_formats(app: Application) -> tuple[bool, str] | None:
     if not specs:
         return None
     wrong = []
-    if app.pk:
-        links = app.attachments.filter(material_type__in=specs).select_related("material")
-        for link in links.order_by("material_type", "material_id"):
-            spec = specs[link.material_type]
-            if not format_allowed(spec, link.material.extension):
-                wrong.append(
-                    _("%(m)s须为%(f)s格式，“%(n)s”不是")
-                    % {
-                        "m": spec["label"],
-                        "f": formats_text(spec),
-                        "n": link.material.original_name,
-                    }
-                )
+    for link in attachments_of(app):
+        spec = specs.get(link.material_type)
+        if spec is not None and not format_allowed(spec, link.extension):
+            wrong.append(
+                _("%(m)s须为%(f)s格式，“%(n)s”不是")
+                % {"m": spec["label"], "f": formats_text(spec), "n": link.original_name}
+            )
     if wrong:
         return False, _("材料格式不符合要求：%(w)s。请重新上传后再提交。") % {"w": "；".join(wrong)}
     return True, _("材料格式符合要求。")
@@ -492,11 +536,8 @@ def _run_rule(rule: dict, app: Application, period: Period | None, education) ->
     kind = rule["kind"]
     applicant = app.applicant
     if kind == "profile_required":
-        from rencai.profiles.models import Education, Profile
-
-        has_profile = Profile.objects.filter(user=applicant).exists()
-        has_education = Education.objects.filter(owner=applicant).exists()
-        ok = has_profile and has_education
+        record = person_record(applicant)
+        ok = record.has_profile and record.education is not None
         return RuleResult(
             kind,
             _("基本信息"),
@@ -507,14 +548,8 @@ def _run_rule(rule: dict, app: Application, period: Period | None, education) ->
         )
     if kind == "single_open":
         # F48: one classification (or change) under review at a time
-        busy = _others(app).filter(
-            state__in=[
-                Application.State.SUBMITTED,
-                Application.State.IN_REVIEW,
-                Application.State.RETURNED,
-            ]
-        )
-        first = busy.first()
+        open_states = (S.SUBMITTED, S.IN_REVIEW, S.RETURNED)
+        first = next((o for o in others_of(app) if o.state in open_states), None)
         return RuleResult(
             kind,
             _("在办申请"),
@@ -529,10 +564,10 @@ def _run_rule(rule: dict, app: Application, period: Period | None, education) ->
             return RuleResult(kind, _("月份不重复"), False, _("请先填写申请起止月份。"))
         clashes = []
         states = dict(Application.State.choices)
-        others = _others(app).filter(period_start__isnull=False)
-        # plain values, not whole applications: read on every submission (issue 7)
-        for number, start, end, state in others.values_list(
-            "number", "period_start", "period_end", "state"
+        for number, state, start, end, _months in (
+            (o.number, o.state, o.period_start, o.period_end, o.months)
+            for o in others_of(app)
+            if o.period_start is not None
         ):
             o = (m.parse_month(start.strftime("%Y-%m")), m.parse_month(end.strftime("%Y-%m")))
             if m.overlaps((period.start, period.end), o):
@@ -556,7 +591,7 @@ def _run_rule(rule: dict, app: Application, period: Period | None, education) ->
         )
     if kind == "lifetime_cap_months":
         cap = rule["months"]
-        used = _others(app).aggregate(n=Sum("months"))["n"] or 0
+        used = sum(o.months or 0 for o in others_of(app))
         mine = period.months if period else 0
         ok = used + mine <= cap
         return RuleResult(
@@ -568,7 +603,7 @@ def _run_rule(rule: dict, app: Application, period: Period | None, education) ->
         )
     if kind == "max_claims":
         cap = rule["count"]
-        used = _others(app).count()
+        used = len(others_of(app))
         ok = used < cap
         return RuleResult(
             kind,
@@ -577,9 +612,9 @@ def _run_rule(rule: dict, app: Application, period: Period | None, education) ->
             _("本项目每人最多申请%(cap)d次，已申请%(used)d次。") % {"cap": cap, "used": used},
         )
     if kind == "materials_required":
-        attached = set(app.attachments.values_list("material_type", flat=True))
+        attached = {a.material_type for a in attachments_of(app)}
         # 容缺 (F47): a material declared missing, with a reason and a deadline, passes
-        gaps = {g.material_type: g for g in app.gaps.all()} if app.pk else {}
+        gaps = {g.material_type: g for g in gaps_of(app)}
         missing, deferred = [], []
         for mt in app.definition["materials"]:
             if not mt["required"] or mt["type"] in attached:

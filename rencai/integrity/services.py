@@ -31,6 +31,12 @@ def barred(user, today: datetime.date | None = None) -> ExceptionEntry | None:
     still barred)."""
     if user is None or getattr(user, "pk", None) is None:
         return None
+    return barring_entries(user, today).first()
+
+
+def barring_entries(user, today: datetime.date | None = None):
+    """The entries that bar ``user`` today, the one that ends last first (``barred``; the
+    rules read it inside one query of the person's records)."""
     today = today or timezone.localdate()
     who = Q(person=user)
     if user.id_number:
@@ -39,7 +45,6 @@ def barred(user, today: datetime.date | None = None) -> ExceptionEntry | None:
         ExceptionEntry.objects.filter(who, lifted_at__isnull=True, starts_on__lte=today)
         .filter(ends_on__gt=today)
         .order_by("-ends_on", "-id")
-        .first()
     )
 
 

@@ -28,16 +28,18 @@ def current_category(user, today: datetime.date | None = None) -> TalentCategory
     """The category in force: granted, not changed or cancelled, and not expired."""
     if not getattr(user, "is_authenticated", False) or not user.is_person:
         return None
+    return categories_in_force(user, today).select_related("application").first()
+
+
+def categories_in_force(person, today: datetime.date | None = None):
+    """``current_category``'s query; ``person`` may be an ``OuterRef`` (the rules read it
+    inside one query of the person's records)."""
     today = today or timezone.localdate()
-    return (
-        TalentCategory.objects.filter(
-            person=user,
-            state=TalentCategory.State.ACTIVE,
-            valid_from__lte=today,
-            valid_until__gte=today,
-        )
-        .select_related("application")
-        .first()
+    return TalentCategory.objects.filter(
+        person=person,
+        state=TalentCategory.State.ACTIVE,
+        valid_from__lte=today,
+        valid_until__gte=today,
     )
 
 
