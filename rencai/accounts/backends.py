@@ -1,6 +1,10 @@
 from django.contrib.auth.backends import ModelBackend
 
 from rencai.accounts.models import User
+from rencai.prepared import PreparedGet
+
+# Every signed-in request reads its user: a statement compiled once per process (issue 7).
+_user = PreparedGet(lambda: User._default_manager.all())
 
 
 class IdentifierBackend(ModelBackend):
@@ -19,6 +23,11 @@ class IdentifierBackend(ModelBackend):
         except ServiceError:
             return None
         return user if self.user_can_authenticate(user) else None
+
+    def get_user(self, user_id):
+        """``ModelBackend.get_user``: the session's user, if still allowed in."""
+        user = _user(user_id)
+        return user if user is not None and self.user_can_authenticate(user) else None
 
     def user_can_authenticate(self, user: User) -> bool:
         return super().user_can_authenticate(user) and user.closed_at is None

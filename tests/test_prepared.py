@@ -1,0 +1,138 @@
+"""``PreparedGet`` (rencai/prepared.py, issue 7) answers what ``QuerySet.get`` answers:
+the same field values, the same related objects already loaded, None for a missing key,
+on SQLite and PostgreSQL, with the statement compiled once."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.db import transaction
+
+from rencai.applications.models import Application
+from rencai.prepared import PreparedGet
+from rencai.programs.models import Program
+
+RELATED = ("program", "program_version", "employer", "applicant")
+
+
+def values(obj) -> dict:
+    return {f.attname: getattr(obj, f.attname) for f in obj._meta.concrete_fields}
+
+
+@pytest.fixture
+def apps(city):
+    program = Program.objects.get(code="grad_living")
+    common = {"program": program, "program_version": program.current_version}
+    with_everything = Application.objects.create(
+        **common,
+        applicant=city.applicant,
+        employer=city.tech,
+        state="approved",
+        number="SB1",
+        data={"start_month": "2025-01", "note": "中文"},
+        amount=Decimal("1234.50"),
+        period_start=datetime.date(2025, 1, 1),
+        months=12,
+        decided_at=datetime.datetime(2026, 1, 2, 3, 4, 5, tzinfo=datetime.UTC),
+    )
+    without_employer = Application.objects.create(
+        **common, applicant=city.applicant, state="draft", data={}
+    )
+    return [with_everything, without_employer]
+
+
+def test_the_prepared_read_builds_what_get_builds(apps, django_assert_num_queries):
+    prepared = PreparedGet(
+        lambda: Application.objects.select_for_update(of=("self",)).select_related(*RELATED)
+    )
+    with transaction.atomic():
+        for app in apps:
+            with django_assert_num_queries(1):
+                got = prepared(app.pk)
+            expected = (
+                Application.objects.select_for_update(of=("self",))
+                .select_related(*RELATED)
+                .get(pk=app.pk)
+            )
+            assert type(got) is Application and got.pk == app.pk
+            assert values(got) == values(expected)
+            assert not got._state.adding and got._state.db == "default"
+            with django_assert_num_queries(0):  # the related objects came with it
+                related = [getattr(got, name) for name in RELATED]
+            for mine, theirs in zip(related, (getattr(expected, n) for n in RELATED), strict=True):
+                assert (mine is None) == (theirs is None)
+                if mine is not None:
+                    assert type(mine) is type(theirs) and values(mine) == values(theirs)
+        # the encrypted ID number and the JSON form come back decrypted and parsed
+        assert got.applicant.id_number == apps[1].applicant.id_number
+        first = prepared(apps[0].pk)
+        assert first.data["note"] == "中文" and first.amount == Decimal("1234.50")
+        assert first.decided_at == apps[0].decided_at
+        assert prepared(0) is None
+    assert list(prepared._statements) == ["default"]  # compiled once
+
+
+def test_a_prepared_read_refuses_a_query_with_more_than_the_key():
+    prepared = PreparedGet(lambda: Application.objects.filter(state="draft"))
+    with pytest.raises(ValueError, match="not only the key"):
+        prepared(1)
+
+
+def test_insert_one_and_update_one_store_what_save_stores(apps):
+    """rencai.bulk: the statements a submission writes with, built once per model."""
+    from rencai.applications.models import ApplicationEvent
+    from rencai.bulk import insert_one, update_one
+
+    app = apps[1]
+    event = insert_one(
+        ApplicationEvent(
+            application=app,
+            action="submit",
+            actor_name="张晓明",
+            from_state="draft",
+            to_state="submitted",
+        )
+    )
+    stored = ApplicationEvent.objects.get(pk=event.pk)
+    assert values(stored) == values(event) and stored.at is not None  # auto_now_add filled
+
+    app.state, app.data, app.amount = "returned", {"k": "值"}, Decimal("9.90")
+    update_one(app)
+    again = Application.objects.get(pk=app.pk)
+    assert values(again) == values(app)
+    assert (
+        again.state == "returned" and again.data == {"k": "值"} and again.amount == Decimal("9.90")
+    )
+
+    gone = Application(pk=0, program_id=app.program_id, program_version_id=app.program_version_id)
+    with pytest.raises(Application.DoesNotExist):
+        update_one(gone)
+
+
+def test_sessions_and_users_read_by_prepared_statements_keep_djangos_rules(city):
+    """Every signed-in request reads its session and its user this way (issue 7): an
+    expired session is not loaded and a closed or inactive account is not let in."""
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    from rencai.accounts.backends import IdentifierBackend
+    from rencai.accounts.sessions import SessionStore
+
+    store = SessionStore()
+    store["answer"] = "四十二"
+    store.create()
+    assert SessionStore(store.session_key).load() == {"answer": "四十二"}
+    Session.objects.filter(pk=store.session_key).update(
+        expire_date=timezone.now() - datetime.timedelta(seconds=1)
+    )
+    expired = SessionStore(store.session_key)
+    assert expired.load() == {} and expired.session_key is None
+    assert SessionStore("x" * 32).load() == {}
+
+    backend, user = IdentifierBackend(), city.applicant
+    assert backend.get_user(str(user.pk)) == user  # the session keeps the id as text
+    assert backend.get_user(user.pk).id_number == user.id_number
+    assert backend.get_user(0) is None
+    user.closed_at = timezone.now()
+    user.save(update_fields=["closed_at"])
+    assert backend.get_user(user.pk) is None
