@@ -164,6 +164,7 @@ RENCAI_RATE_LIMITS = {
     "register": (env_int("RENCAI_RATE_REGISTER_PER_IP", 20, minimum=0), 60 * 60),
 }
 
+SESSION_ENGINE = "rencai.accounts.sessions"  # Django's database sessions (issue 7)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
@@ -286,7 +287,7 @@ if env_bool("SECURE_PROXY_SSL_HEADER", False):
 
 # Background work (batch actions of thousands of items): the django-tasks API with its
 # database backend; `manage.py db_worker` runs the tasks (`make run` starts one).
-TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+TASKS = {"default": {"BACKEND": "rencai.ops.tasks.DatabaseBackend", "QUEUES": ["default"]}}
 
 # Serving (issue 7, docs/operations.md "Serving"): keep a database connection open between
 # requests for DATABASE_CONN_MAX_AGE seconds (0 closes it after each request), checked
@@ -305,5 +306,17 @@ if DATABASES["default"]["ENGINE"].endswith("postgresql") and env_int(
         "max_size": env_int("DATABASE_POOL_MAX_SIZE", 0, minimum=1),
         "timeout": 10,
     }
+# On PostgreSQL a statement a connection has run five times is prepared: the server
+# parses and plans it once, not on every request (issue 7: a submission's planning time
+# was a fifth of the database's work). Needs server-side parameter binding. Turn it off
+# (DATABASE_PREPARED_STATEMENTS=0) behind a pooler that cannot keep prepared statements
+# (PgBouncer in transaction mode before 1.21).
+for _alias in DATABASES:
+    if DATABASES[_alias]["ENGINE"].endswith("postgresql") and env_bool(
+        "DATABASE_PREPARED_STATEMENTS", True
+    ):
+        _options = DATABASES[_alias].setdefault("OPTIONS", {})
+        _options["server_side_binding"] = True
+        _options["prepare_threshold"] = 5
 # The benchmark's baseline view (bench/bench.py): off everywhere but in `make bench`.
 RENCAI_BENCH_ENDPOINTS = env_bool("RENCAI_BENCH_ENDPOINTS", False)

@@ -118,7 +118,7 @@ def test_the_database_worker_runs_a_batch_job(settings, tmp_path):
 
     settings.MEDIA_ROOT = tmp_path
     settings.TASKS = {
-        "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}
+        "default": {"BACKEND": "rencai.ops.tasks.DatabaseBackend", "QUEUES": ["default"]}
     }
     city = build_city()
     apps = [submit(living(p)) for p in people(city, 3)]

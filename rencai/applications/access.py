@@ -115,3 +115,16 @@ def application_for_viewer(user, pk: int) -> Application:
     if can_view_as_staff(user, app):
         return app
     raise Http404
+
+
+def stage_people(employer_ids: list[int], authority_id: int | None):
+    """The active users who act for these organisations at a stage: the employers' admins
+    and reviewers, the authority's reviewers (who are told that an application waits)."""
+    from rencai.accounts.models import User
+
+    employer_roles = [Membership.Role.EMPLOYER_ADMIN, Membership.Role.EMPLOYER_REVIEWER]
+    qs = Membership.objects.filter(
+        Q(employer_id__in=employer_ids, role__in=employer_roles)
+        | Q(authority_id=authority_id, role__in=REVIEW_ROLES)
+    )
+    return User.objects.filter(pk__in=qs.values("user_id"), is_active=True)

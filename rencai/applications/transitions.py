@@ -32,14 +32,16 @@ from rencai.applications import uploads as form_uploads
 from rencai.applications.models import (
     Application,
     ApplicationEvent,
+    ApplicationGap,
     ApplicationMaterial,
     ApplicationVersion,
 )
 from rencai.audit.services import audit_record, audit_record_many
-from rencai.bulk import insert_many
+from rencai.bulk import insert_many, insert_one, update_one
 from rencai.errors import ServiceError
 from rencai.notifications.services import notify, notify_each, notify_many
 from rencai.orgs.models import Authority, Membership, Region
+from rencai.prepared import PreparedGet
 from rencai.programs import months as m
 from rencai.programs.models import Program
 
@@ -50,15 +52,22 @@ EDITABLE = (S.DRAFT, S.RETURNED)
 # --- helpers -------------------------------------------------------------------------
 
 
-def _lock(pk: int) -> Application:
-    app = (
-        Application.objects.select_for_update(of=("self",))
-        .select_related("program", "program_version", "employer", "applicant")
-        .filter(pk=pk)
-        .first()
+# The application with what every action reads of it, locked to the end of the
+# transaction; the statement is compiled once per process (issue 7).
+_locked = PreparedGet(
+    lambda: Application.objects.select_for_update(of=("self",)).select_related(
+        "program", "program_version", "employer", "applicant"
     )
+)
+
+
+def _lock(pk: int) -> Application:
+    app = _locked(pk)
     if app is None:
         raise Http404
+    applicant = app.applicant
+    if applicant.employer_id is not None and applicant.employer_id == app.employer_id:
+        applicant.employer = app.employer  # the same row, already read with the lock
     return app
 
 
@@ -93,9 +102,7 @@ def _check_version(app: Application, seen_version: int | None) -> None:
 
 
 def _event(app, **fields):
-    event = _event_row(app, **fields)
-    event.save(force_insert=True)
-    return event
+    return insert_one(_event_row(app, **fields))
 
 
 def _event_row(app, *, action, actor, from_state, from_stage, opinion="", role="", org=None):
@@ -127,29 +134,30 @@ def _event_row(app, *, action, actor, from_state, from_stage, opinion="", role="
 
 
 def _snapshot(app: Application, reason: str) -> None:
-    number = (
-        ApplicationVersion.objects.filter(application=app)
-        .order_by("-number")
-        .values_list("number", flat=True)
-        .first()
-        or 0
-    ) + 1
-    ApplicationVersion.objects.create(
-        application=app,
-        number=number,
-        reason=reason,
-        data=app.data,
-        materials=list(
-            app.attachments.order_by("material_type", "material_id").values(
-                "material_type", "material_id", "material__original_name"
-            )
-        ),
+    insert_one(
+        ApplicationVersion(
+            application=app,
+            number=rules.next_version_number(app),
+            reason=reason,
+            data=app.data,
+            materials=[
+                {
+                    "material_type": a.material_type,
+                    "material_id": a.material_id,
+                    "material__original_name": a.original_name,
+                }
+                for a in rules.attachments_of(app)
+            ],
+        )
     )
 
 
 def _save(app: Application) -> None:
     app.version += 1
-    app.save()
+    if app._state.adding:
+        app.save()  # a new draft
+    else:
+        update_one(app)
 
 
 def _audit(app, action, actor, request, **extra):
@@ -195,27 +203,49 @@ def _detail_link(pk: int) -> str:
 
 def _stage_people(app):
     """The users who act at the application's current stage (every pending organisation)."""
-    from django.db.models import Q
-
-    from rencai.accounts.models import User
-
-    employer_roles = [Membership.Role.EMPLOYER_ADMIN, Membership.Role.EMPLOYER_REVIEWER]
-    employers = [e for e in (app.stage_employer_id, app.stage_employer_also_id) if e]
-    qs = Membership.objects.filter(
-        Q(employer_id__in=employers, role__in=employer_roles)
-        | Q(authority_id=app.stage_authority_id, role__in=access.REVIEW_ROLES)
+    return access.stage_people(
+        [e for e in (app.stage_employer_id, app.stage_employer_also_id) if e],
+        app.stage_authority_id,
     )
-    return User.objects.filter(pk__in=qs.values("user_id"), is_active=True)
+
+
+def _stage_message(app) -> tuple[str, str, str]:
+    return (
+        _("待审核：%(p)s") % {"p": app.program.name},
+        _("%(name)s 的申报 %(no)s 已到“%(stage)s”环节，请及时审核。")
+        % {
+            "name": app.applicant.display_name,
+            "no": app.number,
+            "stage": app.current_stage["name"],
+        },
+        _staff_link(app),
+    )
 
 
 def _tell_stage(app):
-    stage = app.current_stage
-    notify_many(
-        users=_stage_people(app),
-        title=_("待审核：%(p)s") % {"p": app.program.name},
-        body=_("%(name)s 的申报 %(no)s 已到“%(stage)s”环节，请及时审核。")
-        % {"name": app.applicant.display_name, "no": app.number, "stage": stage["name"]},
-        link=_staff_link(app),
+    title, body, link = _stage_message(app)
+    notify_many(users=_stage_people(app), title=title, body=body, link=link)
+
+
+def _tell_later(app, title: str, body: str) -> None:
+    """``_tell_applicant`` and ``_tell_stage`` by the task worker (issue 7): the texts are
+    written now, in the request's language, and stored as one task row in the request's
+    transaction, so they go out if and only if the step commits; finding the stage's
+    people and writing the messages and the SMS outbox rows is the worker's job."""
+    from rencai.applications.tasks import send_notices
+
+    stage_title, stage_body, stage_link = _stage_message(app)
+    send_notices.enqueue(
+        [{"users": [app.applicant_id], "title": title, "body": body, "link": _link(app)}],
+        [
+            {
+                "employers": [e for e in (app.stage_employer_id, app.stage_employer_also_id) if e],
+                "authority": app.stage_authority_id,
+                "title": stage_title,
+                "body": stage_body,
+                "link": stage_link,
+            }
+        ],
     )
 
 
@@ -629,6 +659,7 @@ def submit(
             )
         if app.definition["commitment"] and not commitment_accepted:
             raise ServiceError(_("请阅读并勾选申报承诺后再提交。"), field="commitment")
+        rules.read_all_at_once(app, today)
         _derive(app)
         if gaps:
             _declare_gaps(app, gaps, today or timezone.localdate())
@@ -661,6 +692,13 @@ def submit(
             from_stage=None,
             role=_("申请人"),
         )
+        _tell_later(
+            app,
+            _("申报已提交"),
+            _("您的%(p)s（%(no)s）已提交，等待“%(stage)s”。")
+            % {"p": app.program.name, "no": app.number, "stage": app.current_stage["name"]},
+        )
+        # last: the audit chain's lock is held from here to the commit
         _audit(
             app,
             "submit",
@@ -669,16 +707,10 @@ def submit(
             amount=str(app.amount or ""),
             gaps=[
                 {"material": g.material_type, "deadline": g.deadline.isoformat()}
-                for g in app.gaps.filter(state="open")
+                for g in rules.gaps_of(app)
+                if g.state == ApplicationGap.State.OPEN
             ],
         )
-        _tell_applicant(
-            app,
-            _("申报已提交"),
-            _("您的%(p)s（%(no)s）已提交，等待“%(stage)s”。")
-            % {"p": app.program.name, "no": app.number, "stage": app.current_stage["name"]},
-        )
-        _tell_stage(app)
     return app
 
 
@@ -703,13 +735,11 @@ def _talent_rank(user) -> int:
 
 def _declare_gaps(app: Application, gaps: list[dict], today: datetime.date) -> None:
     """容缺 (F47): check and record the materials declared missing."""
-    from rencai.applications.models import ApplicationGap
-
     spec = app.definition.get("gaps")
     if not spec:
         raise ServiceError(_("该项目不接受容缺申请。"), field="gaps")
     required = {mt["type"]: mt["label"] for mt in app.definition["materials"] if mt["required"]}
-    attached = set(app.attachments.values_list("material_type", flat=True))
+    attached = {a.material_type for a in rules.attachments_of(app)}
     latest = today + datetime.timedelta(days=spec["max_days"])
     for gap in gaps:
         material_type = gap.get("material_type")
@@ -749,6 +779,7 @@ def _declare_gaps(app: Application, gaps: list[dict], today: datetime.date) -> N
                 "supplied_at": None,
             },
         )
+    rules.forget_gaps(app)
 
 
 def withdraw(*, actor, application: Application, seen_version=None, request=None) -> Application:
@@ -2139,8 +2170,6 @@ def gap_authority(app: Application):
 
 
 def _lock_gap(gap_id):
-    from rencai.applications.models import ApplicationGap
-
     try:
         gap_id = int(gap_id)
     except (TypeError, ValueError):
@@ -2220,8 +2249,6 @@ def gap_supply(*, actor, gap_id, material_id, request=None):
 
 
 def _gap_decision(actor, gap_id):
-    from rencai.applications.models import ApplicationGap
-
     gap, app = _lock_gap(gap_id)
     authority = gap_authority(app)
     membership = (
@@ -2255,8 +2282,6 @@ def can_clear_gaps(user, app: Application) -> bool:
 def gap_decide(*, actor, gap_id, clear: bool, opinion: str = "", request=None):
     """A reviewer decides on a supplied material: accepted, the gap is cleared (解除容缺);
     refused (a reason is required), it is open again with the same deadline."""
-    from rencai.applications.models import ApplicationGap
-
     opinion = (opinion or "").strip()
     if not clear and not opinion:
         raise ServiceError(_("退回补充时请填写原因。"), field="opinion")

@@ -1,6 +1,7 @@
 """Writing and verifying the audit chain."""
 
 import datetime
+import functools
 import json
 from dataclasses import dataclass
 
@@ -8,7 +9,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from rencai.audit.models import GENESIS, AuditEntry
-from rencai.bulk import insert_many
+from rencai.bulk import insert_many, insert_one
 
 # Any 64-bit number: the PostgreSQL advisory lock that serialises appends to the chain.
 _CHAIN_LOCK = 7_305_126_001
@@ -63,20 +64,29 @@ def _append(entries: list[AuditEntry]) -> list[AuditEntry]:
     (held to the end of the caller's transaction; no savepoint of its own: if this fails,
     so does the change it records)."""
     with transaction.atomic(savepoint=False):
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK])
-        # On SQLite the IMMEDIATE transaction already holds the database write lock.
-        prev = AuditEntry.objects.order_by("-id").values_list("hash", flat=True).first()
-        prev = prev or GENESIS
+            # On SQLite the IMMEDIATE transaction already holds the database write lock.
+            # A plain statement: every write of the platform reads it (issue 7).
+            cursor.execute(_last_hash_sql())
+            row = cursor.fetchone()
+        prev = (row[0] if row else None) or GENESIS
         for entry in entries:
             entry.prev_hash = prev
             entry.hash = prev = entry.compute_hash()
         if len(entries) == 1:
-            entries[0].save(force_insert=True)
+            insert_one(entries[0])
         else:
             insert_many(AuditEntry, entries)
     return entries
+
+
+@functools.cache
+def _last_hash_sql() -> str:
+    table = connection.ops.quote_name(AuditEntry._meta.db_table)
+    column = connection.ops.quote_name(AuditEntry._meta.get_field("hash").column)
+    return f"SELECT {column} FROM {table} ORDER BY id DESC LIMIT 1"  # noqa: S608 (model names)
 
 
 def audit_record(**fields) -> AuditEntry:

@@ -21,7 +21,7 @@ from django.db.backends.signals import connection_created
 
 from rencai.settings_test import *  # noqa: F403
 
-TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+TASKS = {"default": {"BACKEND": "rencai.ops.tasks.DatabaseBackend", "QUEUES": ["default"]}}
 
 _KILL_FILE = os.environ.get("RENCAI_FAULT_KILL_FILE")
 _SLOW_SQL = os.environ.get("RENCAI_FAULT_SLOW_SQL")

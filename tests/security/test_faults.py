@@ -281,6 +281,10 @@ def test_killed_database_connections_lose_no_acknowledged_submission_and_double_
         for th in threads:
             th.join(120)
         assert not any(th.is_alive() for th in threads)
+    # The notices are written by the task worker, from the task row each submission
+    # stored in its own transaction: one per submission written, none for the rest.
+    worker = db_worker(tmp_path, "notices", "--batch")
+    assert worker.wait(120) == 0, tail(tmp_path / "notices.log")
 
     acknowledged = [d for d, o in zip(drafts, outcomes, strict=True) if o["acknowledged"]]
     lost = duplicates = replayed = 0
@@ -349,7 +353,7 @@ def test_a_worker_killed_mid_job_leaves_the_job_to_the_next_worker_done_exactly_
     city = build_city()
     apps = [submit(living(p)) for p in people(city, ITEMS)]
     settings.TASKS = {  # from here on tasks wait in the database for a worker
-        "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}
+        "default": {"BACKEND": "rencai.ops.tasks.DatabaseBackend", "QUEUES": ["default"]}
     }
     job = t.batch_start(
         actor=city.employer_admin, application_ids=[a.pk for a in apps], action="approve"

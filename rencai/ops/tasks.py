@@ -1,0 +1,26 @@
+"""The task queue (``settings.TASKS``): django-tasks-db's database backend, with the task
+row stored by ``rencai.bulk.insert_one`` instead of the ORM's ``create`` (issue 7: every
+submission enqueues its notices, and building that insert cost more Python than any other
+statement of the submission). Workers (``manage.py db_worker``) run the rows as before."""
+
+from django_tasks.utils import normalize_json
+from django_tasks_db.backend import DatabaseBackend as BaseDatabaseBackend
+
+from rencai.bulk import insert_one
+
+
+class DatabaseBackend(BaseDatabaseBackend):
+    def _task_to_db_task(self, task, args, kwargs):
+        from django_tasks_db.models import DBTaskResult
+
+        return insert_one(
+            DBTaskResult(
+                id=self._get_id(),
+                args_kwargs=normalize_json({"args": args, "kwargs": kwargs}),
+                priority=task.priority,
+                task_path=task.module_path,
+                queue_name=task.queue_name,
+                run_after=task.run_after,
+                backend_name=self.alias,
+            )
+        )
