@@ -8,11 +8,13 @@ API client) knows when to come back. A request waits at most
 nothing under ``/static/`` is shed. Nothing is written for a shed request, so a retried
 submission is safe (submissions are idempotent, see ``transitions.submit``)."""
 
+import functools
 import threading
 
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 from django.template.loader import render_to_string
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 NEVER_SHED = ("/static/",)
@@ -26,20 +28,22 @@ def busy_response(request) -> HttpResponse:
     if request.path.startswith("/api/"):
         response = JsonResponse({"detail": message, "code": "busy"}, status=503)
     else:
-        # no request context: a busy page must not touch the database or the session
-        html = render_to_string(
-            "busy.html",
-            {
-                "message": message,
-                "retry_after": retry_after,
-                # reloading is safe for a page, not for a form that was sent
-                "reload": request.method == "GET",
-            },
-        )
+        # reloading is safe for a page, not for a form that was sent
+        html = _busy_page(get_language(), message, retry_after, request.method == "GET")
         response = HttpResponse(html, status=503)
     response["Retry-After"] = retry_after
     response["Cache-Control"] = "no-store"
     return response
+
+
+@functools.lru_cache(maxsize=16)
+def _busy_page(language: str, message: str, retry_after: str, reload: bool) -> str:
+    """The busy page, rendered once per language and kind: when the server is overloaded
+    its answers must cost as little as possible. No request context: a busy page must not
+    touch the database or the session."""
+    return render_to_string(
+        "busy.html", {"message": message, "retry_after": retry_after, "reload": reload}
+    )
 
 
 class ConcurrencyLimitMiddleware:

@@ -7,6 +7,7 @@ import threading
 import pytest
 from django.http import HttpResponse
 from django.test import RequestFactory
+from django.utils import translation
 
 from rencai.applications import transitions as t
 from rencai.applications.models import Application
@@ -142,7 +143,13 @@ def test_a_busy_server_answers_at_once_with_retry_after(held, django_assert_num_
     api = middleware(factory.post("/api/applications"))
     assert api.status_code == 503 and json.loads(api.content)["code"] == "busy"
     assert middleware(factory.get("/static/rencai/site.css")).status_code == 200
-    assert middleware.shed == 3
+    # the page is rendered once per language and kind (an overloaded server's answers
+    # must be cheap), never answering one language's page in another
+    with translation.override("en"):
+        english = middleware(factory.get("/applications/")).content.decode()
+    assert "系统繁忙" not in english and "7" in english
+    assert "系统繁忙" in middleware(factory.get("/applications/")).content.decode()
+    assert middleware.shed == 5
 
 
 @pytest.mark.django_db
