@@ -104,8 +104,13 @@ def log_out(page) -> None:
 
 def request_sms_code(page, phone: str) -> str:
     """Click 获取验证码 (site.js posts to /accounts/sms/send/), wait for the status text,
-    then read the code the way the user would: from the SMS (the outbox table)."""
-    page.get_by_role("button", name="获取验证码").click()
+    then read the code the way the user would: from the SMS (the outbox table). The answer
+    may wait up to SQLite's 20 s lock timeout when CI runs both legs on two cores, so it is
+    awaited for 30 s, and a refusal shows its status and body."""
+    with page.expect_response(lambda r: "/accounts/sms/send/" in r.url, timeout=30_000) as sent:
+        page.get_by_role("button", name="获取验证码").click()
+    answer = sent.value
+    assert answer.status == 200, f"sms/send answered {answer.status}: {answer.text()[:500]}"
     expect(page.locator(".sms-status")).to_have_text(
         "验证码已发送，请查看手机短信（5分钟内有效）。"
     )
