@@ -133,3 +133,31 @@ def test_admin_changes_are_audited_and_the_user_list_does_not_grow_queries(
             LoginLock.objects.create(key=f"user:{user.pk}", user=user, locked_at=user.date_joined)
     with django_assert_max_num_queries(15):
         assert client.get("/admin/accounts/user/").status_code == 200
+
+
+def test_writers_appending_at_once_leave_one_unbroken_chain(transactional_db):
+    """Issue 7: on PostgreSQL one row is appended by the database function
+    ``audit_append_one`` (lock, last hash, insert in one call); on SQLite by the IMMEDIATE
+    transaction. Eight writers at once, each in its own transaction with a change of its
+    own: every row links to the one before it, and each stored hash is the one Python
+    computes from the stored fields (Chinese text included: the payload is hashed as
+    UTF-8 on both sides)."""
+    from tests.test_concurrency import race
+
+    def write(i):
+        with transaction.atomic():
+            audit_record(
+                action="test.race",
+                role=f"申请人{i}",
+                object_type="demo",
+                object_id=str(i),
+                after={"意见": f"同意 {i}", "amount": i * 100},
+            )
+
+    assert race([lambda i=i: write(i) for i in range(8)]) == ["ok"] * 8
+    rows = list(AuditEntry.objects.order_by("id"))
+    assert sorted(r.object_id for r in rows) == [str(i) for i in range(8)]
+    assert rows[0].prev_hash == "0" * 64
+    assert all(b.prev_hash == a.hash for a, b in itertools.pairwise(rows))
+    assert all(r.hash == r.compute_hash() for r in rows)
+    assert audit_verify_chain().ok

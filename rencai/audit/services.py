@@ -63,6 +63,8 @@ def _append(entries: list[AuditEntry]) -> list[AuditEntry]:
     """Link ``entries`` after the chain's last row and store them, under the chain lock
     (held to the end of the caller's transaction; no savepoint of its own: if this fails,
     so does the change it records)."""
+    if len(entries) == 1 and connection.vendor == "postgresql":
+        return [_append_one_postgresql(entries[0])]
     with transaction.atomic(savepoint=False):
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
@@ -80,6 +82,31 @@ def _append(entries: list[AuditEntry]) -> list[AuditEntry]:
         else:
             insert_many(AuditEntry, entries)
     return entries
+
+
+# audit.0004: lock, last hash and insert in one call; the fields in the order it takes them
+_APPEND_ONE_FIELDS = (
+    "at", "actor", "actor_repr", "role", "action", "object_type", "object_id", "summary", "ip",
+)  # fmt: skip
+_APPEND_ONE_SQL = (
+    "SELECT new_id, new_prev_hash, new_hash FROM audit_append_one(%s::bigint, %s::text, "
+    "%s::timestamptz, %s::bigint, %s::varchar, %s::varchar, %s::varchar, %s::varchar, "
+    "%s::varchar, %s::jsonb, %s::inet)"
+)
+
+
+def _append_one_postgresql(entry: AuditEntry) -> AuditEntry:
+    """One row on PostgreSQL: the payload and the values are made ready before the chain
+    lock is taken, and the database function does the rest in one round trip (issue 7,
+    see the migration). The row is the one ``_append`` would store: same link, same hash."""
+    payload = entry.payload()
+    fields = [AuditEntry._meta.get_field(name) for name in _APPEND_ONE_FIELDS]
+    params = [f.get_db_prep_save(getattr(entry, f.attname), connection) for f in fields]
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        cursor.execute(_APPEND_ONE_SQL, [_CHAIN_LOCK, payload, *params])
+        entry.pk, entry.prev_hash, entry.hash = cursor.fetchone()
+    entry._state.adding, entry._state.db = False, connection.alias
+    return entry
 
 
 @functools.cache
