@@ -84,7 +84,7 @@ def test_city_and_county_pay_a_failure_is_paid_again_and_the_applicant_confirms(
     counts = t.payout_results_import(
         actor=city.finance_officer, batch_id=batch.pk, rows=results(batch, "失败", "账户已冻结")
     )
-    assert counts == {"paid": 0, "failed": 1}
+    assert counts == {"paid": 0, "failed": 1, "closed": []}
     app.refresh_from_db()
     assert app.current_stage["code"] == "city_finance"  # waits for a second batch
     with pytest.raises(ServiceError, match="不能重复导入"):
@@ -139,6 +139,43 @@ def test_result_files_must_cover_the_batch_and_name_its_items(city, ready_applic
             actor=city.finance_officer, batch_id=batch.pk, rows=results(batch, "也许")
         )
     assert PayoutItem.objects.get().status == "pending"
+
+
+def test_a_late_bank_result_never_revives_an_application_cancelled_after_batching(
+    city, ready_applicant, client
+):
+    """An application in a sent batch is cancelled (as ``gaps_expire`` cancels one whose
+    容缺 deadline passed, F47); then the bank's file says 成功. The item records the
+    payment, the application stays cancelled with an event saying why, and the finance
+    officer is told to recover the money; nothing moves it on."""
+    from django.db import transaction
+
+    app = to_city_finance(city, ready_applicant)
+    client.force_login(city.finance_officer)
+    client.post(reverse("review:payouts"), {"applications": [app.pk]})
+    batch = PayoutBatch.objects.get()
+    with transaction.atomic():
+        t._cancel(t._lock(app.pk), "容缺材料未在期限前补充并审核通过，资格取消。")
+    csv_file = SimpleUploadedFile(
+        "result.csv", f"申报编号,结果,原因\n{app.number},成功,\n".encode(), "text/csv"
+    )
+    page = client.post(
+        reverse("review:payout", args=[batch.pk]),
+        {"action": "results", "file": csv_file},
+        follow=True,
+    ).content.decode()
+    assert "成功 0 笔，失败 0 笔" in page
+    assert f"以下申报在列入批次后已取消，银行结果已记录，申报状态未改变：{app.number}" in page
+    app.refresh_from_db()
+    assert app.state == S.CANCELLED and app.stage_authority is None
+    assert PayoutItem.objects.get().status == "paid"
+    last = app.events.order_by("-id").first()
+    assert (last.action, last.from_state, last.to_state) == ("paid", "cancelled", "cancelled")
+    assert "申报状态不变" in last.opinion
+    batch.refresh_from_db()
+    assert batch.status == PayoutBatch.Status.SETTLED
+    with pytest.raises(ServiceError, match="个人拨付待确认"):
+        t.confirm_receipt(actor=ready_applicant, application=app)
 
 
 def test_finance_desk_pages_and_a_result_file_upload(city, ready_applicant, client):

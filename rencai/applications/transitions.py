@@ -1554,12 +1554,17 @@ def payout_results_import(*, actor, batch_id: int, rows, request=None) -> dict:
         if problems:
             raise ServiceError("；".join(problems), field="file", code="invalid")
         now = timezone.now()
-        counts = {"paid": 0, "failed": 0}
+        counts = {"paid": 0, "failed": 0, "closed": []}
         for number, (ok, reason) in seen.items():
             item = items[number]
             item.settled_at = now
             app = _lock(item.application_id)
-            if ok:
+            if not app.is_open or app.stage != item.stage:
+                # Cancelled since the batch was made (F47: a 容缺 deadline passed): the
+                # bank's answer is kept on the item, the application stays as it is.
+                _settle_closed(app, item, batch, actor, ok, reason)
+                counts["closed"].append(number)
+            elif ok:
                 item.status = PayoutItem.Status.PAID
                 item.save(update_fields=["status", "settled_at"])
                 from_state, from_stage = app.state, app.stage
@@ -1612,6 +1617,27 @@ def payout_results_import(*, actor, batch_id: int, rows, request=None) -> dict:
         batch.save(update_fields=["status", "settled_at"])
         audit_record(action="payout.results", actor=actor, obj=batch, after=counts, request=request)
     return counts
+
+
+def _settle_closed(app, item, batch, actor, paid: bool, reason: str) -> None:
+    """The bank's answer for an application no longer waiting at the batch's payout stage:
+    the item records what the bank did, an event on the application says so, and nothing
+    else moves (a cancelled application is never revived by a late bank file)."""
+    from rencai.applications.models import PayoutItem
+
+    item.status = PayoutItem.Status.PAID if paid else PayoutItem.Status.FAILED
+    item.reason = "" if paid else (reason or _("银行未说明原因"))[:200]
+    item.save(update_fields=["status", "reason", "settled_at"])
+    _event(
+        app,
+        action="paid" if paid else "payout_failed",
+        actor=actor,
+        from_state=app.state,
+        from_stage=None,
+        org=batch.authority,
+        opinion=_("批次 %(b)s：申报已是“%(s)s”，银行结果只作记录，申报状态不变。")
+        % {"b": batch.number, "s": app.get_state_display()},
+    )
 
 
 def confirm_receipt(*, actor, application: Application, seen_version=None, request=None):

@@ -668,6 +668,15 @@ def payout(request, pk):
                 _("银行结果已导入：成功 %(p)d 笔，失败 %(f)d 笔。")
                 % {"p": counts["paid"], "f": counts["failed"]},
             )
+            if counts["closed"]:
+                messages.warning(
+                    request,
+                    _(
+                        "以下申报在列入批次后已取消，银行结果已记录，申报状态未改变：%(n)s。"
+                        "银行已拨付的，请按规定追回。"
+                    )
+                    % {"n": "、".join(counts["closed"])},
+                )
             return redirect("review:payout", pk=batch.pk)
     return render(
         request,
