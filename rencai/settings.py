@@ -1,9 +1,11 @@
 """Rencai settings. Every value that differs between machines comes from the environment
 (see docs/operations.md); a malformed value stops start-up with a message naming it."""
 
+import ipaddress
 import secrets
 from pathlib import Path
 
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_noop
 
 from rencai.env import env_bool, env_int, env_list, env_str, parse_database_url
@@ -284,6 +286,17 @@ SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
 if env_bool("SECURE_PROXY_SSL_HEADER", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# The load balancers and reverse proxies in front of the app servers (addresses or
+# networks, comma-separated): only from them is X-Forwarded-For believed, for the client
+# address of the audit log and the per-address limits (rencai.audit.services.client_ip).
+RENCAI_TRUSTED_PROXIES = env_list("RENCAI_TRUSTED_PROXIES", [])
+for _proxy in RENCAI_TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"RENCAI_TRUSTED_PROXIES: {_proxy!r} is not an address or network"
+        ) from None
 
 # Background work (batch actions of thousands of items): the django-tasks API with its
 # database backend; `manage.py db_worker` runs the tasks (`make run` starts one).

@@ -2,6 +2,7 @@
 
 import datetime
 import functools
+import ipaddress
 import json
 from dataclasses import dataclass
 
@@ -16,9 +17,60 @@ _CHAIN_LOCK = 7_305_126_001
 
 
 def client_ip(request) -> str | None:
+    """The client's address, for the audit log and the per-address limits. Behind a load
+    balancer or reverse proxy every request comes from the proxy: when ``REMOTE_ADDR`` is
+    one of ``RENCAI_TRUSTED_PROXIES`` (docs/operations.md), the client is the right-most
+    address of ``X-Forwarded-For`` that is not a trusted proxy itself. The addresses to
+    its left were written by the client and are never believed; a hop that is not an
+    address stops the walk at the last one believed."""
     if request is None:
         return None
-    return request.META.get("REMOTE_ADDR") or None
+    remote = request.META.get("REMOTE_ADDR") or None
+    trusted = trusted_proxies()
+    if not trusted or remote is None or not _within(remote, trusted):
+        return remote
+    client = remote
+    for hop in reversed(request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")):
+        address = _address(hop)
+        if address is None:
+            break
+        client = address
+        if not _within(address, trusted):
+            break
+    return client
+
+
+def trusted_proxies() -> tuple:
+    from django.conf import settings
+
+    return _networks(tuple(getattr(settings, "RENCAI_TRUSTED_PROXIES", ()) or ()))
+
+
+@functools.cache
+def _networks(entries: tuple[str, ...]) -> tuple:
+    return tuple(ipaddress.ip_network(entry, strict=False) for entry in entries)
+
+
+def _within(address: str, networks: tuple) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in networks)
+
+
+def _address(hop: str) -> str | None:
+    """One X-Forwarded-For entry as an address: ``203.0.113.7``, ``2001:db8::1``, or
+    with a port as some proxies write it (``203.0.113.7:4711``, ``[2001:db8::1]:4711``)."""
+    hop = hop.strip()
+    if hop.startswith("[") and "]" in hop:
+        hop = hop[1 : hop.index("]")]
+    elif hop.count(":") == 1:
+        hop = hop.split(":", 1)[0]
+    try:
+        return str(ipaddress.ip_address(hop))
+    except ValueError:
+        return None
 
 
 def _entry(
