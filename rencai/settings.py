@@ -166,6 +166,7 @@ RENCAI_RATE_LIMITS = {
     "register": (env_int("RENCAI_RATE_REGISTER_PER_IP", 20, minimum=0), 60 * 60),
 }
 
+CSRF_FAILURE_VIEW = "rencai.portal.errors.csrf_failure"  # in Chinese, not Django's page
 SESSION_ENGINE = "rencai.accounts.sessions"  # Django's database sessions (issue 7)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

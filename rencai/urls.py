@@ -28,6 +28,11 @@ urlpatterns = [
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
 ]
 
+handler400 = "rencai.portal.errors.bad_request"
+handler403 = "rencai.portal.errors.permission_denied"
+handler404 = "rencai.portal.errors.page_not_found"
+handler500 = "rencai.portal.errors.server_error"
+
 if settings.RENCAI_BENCH_ENDPOINTS:
     from rencai.benchmark import baseline
 

@@ -30,6 +30,7 @@ ANONYMOUS_PAGES = [
     "/announcements/",
     "/recruitment/",
     "/downloads/",
+    "/no-such-page/",  # the 404 page
 ]
 APPLICANT_PAGES = [
     "/accounts/me/",
@@ -95,7 +96,11 @@ def test_screenshots_at_desktop_and_phone_width(browser, url, e2e_city, width):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page = new_page(browser, width=width)
     try:
-        shots = [("home", "/"), ("register-person", "/accounts/register/person/")]
+        shots = [
+            ("home", "/"),
+            ("register-person", "/accounts/register/person/"),
+            ("not-found", "/no-such-page/"),
+        ]
         for name, path in shots:
             page.goto(url(path))
             page.screenshot(path=SCREENSHOTS / f"{name}-{width}.png", full_page=True)

@@ -209,8 +209,10 @@ def _count(model):
 
 
 def app_markers(app, *extra):
+    """The application's number and any text of its own; one character (an explanation
+    of "无") names nothing and would flag every page that says 无 (无权, 无需)."""
     app = Application.objects.get(pk=app.pk)
-    return tuple(m for m in (app.number, *extra) if m)
+    return tuple(m for m in (app.number, *extra) if m and len(m) > 1)
 
 
 def version_of(app) -> int:
