@@ -225,3 +225,16 @@ def test_every_operation_that_reads_a_body_documents_its_400_and_422(client, cit
     )
     assert response.status_code == 400, response.content
     assert response.json()["code"] == "malformed"
+
+
+@pytest.mark.parametrize(
+    ("language", "detail"),
+    [("zh-hans", "缺少必填项“identifier”。"), ("en", "“identifier” is required.")],
+)
+def test_a_schema_refusal_is_said_in_the_callers_language(api, city, language, detail):
+    """The schema messages were marked for translation under a name makemessages does not
+    know, so an English caller got them in Chinese."""
+    api.cookies["django_language"] = language
+    response = api.post_json("/api/auth/login", {"password": "x", **captcha(api)})
+    assert response.status_code == 422
+    assert response.json() == {"detail": detail, "field": "identifier", "code": "malformed"}

@@ -16,7 +16,7 @@ from django.http import Http404
 from django.middleware.csrf import get_token
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop as N_
+from django.utils.translation import gettext_noop
 from ninja import NinjaAPI, Schema, Status
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as RequestValidationError
@@ -102,21 +102,21 @@ def http_error(request, exc: HttpError):
 
 # Pydantic's error types, said in plain Chinese.
 _SCHEMA_MESSAGES = {
-    "missing": N_("缺少必填项“%(f)s”。"),
-    "int_parsing": N_("“%(f)s”应为整数。"),
-    "int_type": N_("“%(f)s”应为整数。"),
-    "int_from_float": N_("“%(f)s”应为整数。"),
-    "bool_parsing": N_("“%(f)s”应为 true 或 false。"),
-    "bool_type": N_("“%(f)s”应为 true 或 false。"),
-    "string_type": N_("“%(f)s”应为文本。"),
-    "string_too_long": N_("“%(f)s”过长。"),
-    "nul_character": N_("“%(f)s”不能包含空字符（\\x00）。"),
-    "dict_type": N_("“%(f)s”应为对象。"),
-    "list_type": N_("“%(f)s”应为列表。"),
-    "literal_error": N_("“%(f)s”的取值无效。"),
-    "enum": N_("“%(f)s”的取值无效。"),
-    "greater_than_equal": N_("“%(f)s”超出允许范围。"),
-    "less_than_equal": N_("“%(f)s”超出允许范围。"),
+    "missing": gettext_noop("缺少必填项“%(f)s”。"),
+    "int_parsing": gettext_noop("“%(f)s”应为整数。"),
+    "int_type": gettext_noop("“%(f)s”应为整数。"),
+    "int_from_float": gettext_noop("“%(f)s”应为整数。"),
+    "bool_parsing": gettext_noop("“%(f)s”应为 true 或 false。"),
+    "bool_type": gettext_noop("“%(f)s”应为 true 或 false。"),
+    "string_type": gettext_noop("“%(f)s”应为文本。"),
+    "string_too_long": gettext_noop("“%(f)s”过长。"),
+    "nul_character": gettext_noop("“%(f)s”不能包含空字符（\\x00）。"),
+    "dict_type": gettext_noop("“%(f)s”应为对象。"),
+    "list_type": gettext_noop("“%(f)s”应为列表。"),
+    "literal_error": gettext_noop("“%(f)s”的取值无效。"),
+    "enum": gettext_noop("“%(f)s”的取值无效。"),
+    "greater_than_equal": gettext_noop("“%(f)s”超出允许范围。"),
+    "less_than_equal": gettext_noop("“%(f)s”超出允许范围。"),
 }
 
 
@@ -129,7 +129,7 @@ def request_invalid(request, exc: RequestValidationError):
     # ("body", "payload", "version") → "version"; ("query", "limit") → "limit"
     parts = loc[2:] if loc[:1] == ["body"] else loc[1:]
     field = ".".join(parts) or None
-    template = _SCHEMA_MESSAGES.get(error.get("type", ""), N_("“%(f)s”的值无效。"))
+    template = _SCHEMA_MESSAGES.get(error.get("type", ""), gettext_noop("“%(f)s”的值无效。"))
     detail = _(template) % {"f": field or _("请求内容")}
     return _refusal(request, detail, status=422, code="malformed", field=field)
 
