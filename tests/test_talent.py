@@ -346,6 +346,43 @@ def test_the_applicant_supplies_a_gap_on_the_page(talent, client):
     assert the_gap.state == ApplicationGap.State.CLEARED
 
 
+def test_gap_and_material_ids_posted_to_the_gaps_page_must_be_ones_own(talent, client):
+    """The gaps page takes two ids from the form: a gap of someone else's answers as a gap
+    that does not exist, and a file of someone else's (or garbage) is refused by name;
+    nothing changes either way."""
+    from rencai.accounts.models import User
+    from rencai.applications.models import ApplicationMaterial
+
+    classify(talent, gaps=gap("honour_proof", days=30))
+    the_gap = ApplicationGap.objects.get()
+    mine = upload(talent.applicant, "honour_proof")
+    other = User.objects.create_user(
+        username="another_person", password=PASSWORD, kind=User.Kind.PERSON, real_name="王五"
+    )
+    theirs = upload(other, "honour_proof")
+    attached = ApplicationMaterial.objects.count()
+
+    client.force_login(other)
+    foreign = client.post(reverse("applications:gaps"), {"gap": the_gap.pk, "material": theirs.pk})
+    missing = client.post(reverse("applications:gaps"), {"gap": 10**9, "material": theirs.pk})
+    garbage = client.post(reverse("applications:gaps"), {"gap": "1 OR 1=1", "material": "x"})
+    assert foreign.status_code == missing.status_code == garbage.status_code == 404
+    assert foreign.content == missing.content
+
+    client.force_login(talent.applicant)
+    for material in (theirs.pk, "x", ""):
+        page = client.post(
+            reverse("applications:gaps"), {"gap": the_gap.pk, "material": material}, follow=True
+        ).content.decode()
+        assert "请选择要补充的材料文件" in page
+    the_gap.refresh_from_db()
+    assert the_gap.state == ApplicationGap.State.OPEN and the_gap.material_id is None
+    assert ApplicationMaterial.objects.count() == attached
+    client.post(reverse("applications:gaps"), {"gap": the_gap.pk, "material": mine.pk})
+    the_gap.refresh_from_db()
+    assert (the_gap.state, the_gap.material_id) == (ApplicationGap.State.SUPPLIED, mine.pk)
+
+
 def test_a_garbled_version_is_a_stale_page_not_a_server_error(talent):
     app = classify(talent, approve=False)
     with pytest.raises(ServiceError):
