@@ -276,3 +276,20 @@ def test_legacy_records_linked_by_id_number_at_registration(client, city, send_c
     assert record.user == User.objects.get(phone=NEW_PHONE)
     assert record.data == {"补贴类型": "生活补助", "金额": "6000"}
     assert "匹配到原系统的 1 条记录" in client.get("/accounts/me/").content.decode()
+
+
+def test_an_employer_reviewer_account_works_while_its_employer_is_approved(client, city):
+    """单位审核人: a second account of an employer with the reviewer role only. It was held
+    at the "registration pending" stop because only an administrator's organisation was
+    looked at; it follows its employer's registration like the administrator does."""
+    reviewer = User.objects.create_user(
+        username="tech_reviewer", password=PASSWORD, kind=User.Kind.EMPLOYER, real_name="二号审核"
+    )
+    Membership.objects.create(
+        user=reviewer, employer=city.tech, role=Membership.Role.EMPLOYER_REVIEWER
+    )
+    client.force_login(reviewer)
+    assert client.get("/staff/applications/").status_code == 200
+    Employer.objects.filter(pk=city.tech.pk).update(status=Employer.Status.PENDING)
+    response = client.get("/staff/applications/")
+    assert response.status_code == 302 and response["Location"] == "/accounts/me/"

@@ -153,8 +153,13 @@ class User(EncryptedFieldsMixin, AbstractUser):
         if self.is_person:
             return self.registration_status == self.RegistrationStatus.APPROVED
         if self.is_organisation_account:
-            employer = self.own_employer()
-            return employer is not None and employer.is_approved
+            # the administrator's organisation, or for a reviewer account (单位审核人, made
+            # by the administrator of an approved organisation) the one it reviews for
+            from rencai.review.access import memberships_of
+
+            return any(
+                m.employer is not None and m.employer.is_approved for m in memberships_of(self)
+            )
         return True
 
 
