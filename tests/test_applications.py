@@ -211,6 +211,13 @@ def test_draft_delete_keeps_the_deleted_version_and_only_drafts_can_be_deleted(
     second = submit(living(ready_applicant))
     with pytest.raises(ServiceError, match="只有暂存"):
         t.draft_delete(actor=ready_applicant, application=second)
+    # and the database holds to it: the review queues count without a deleted_at test
+    from django.db import IntegrityError, transaction
+    from django.utils import timezone
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Application.objects.filter(pk=second.pk).update(deleted_at=timezone.now())
+    assert reload(second).deleted_at is None
 
 
 def test_overlapping_months_are_refused_with_the_clashing_application(city, ready_applicant):

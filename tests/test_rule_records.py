@@ -214,7 +214,8 @@ def test_other_applications_attachments_and_gaps_match_the_orm(people):
     )
     application(full, program, "rejected")
     application(full, program, "returned", number="R1")
-    gone = application(full, program, "submitted")
+    # deleted (only a draft is deleted in practice; a submitted one cannot be, by constraint)
+    gone = application(full, program, "returned", number="R2")
     Application.objects.filter(pk=gone.pk).update(
         deleted_at=datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
     )

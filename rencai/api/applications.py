@@ -854,15 +854,14 @@ def review_queue(
     already handled (``handled``). ID numbers are masked."""
     user = _staff(request.auth)
     scope = access.actor_scope(user)
-    base = Application.objects.select_related(
-        "program", "program_version", "applicant", "employer"
-    ).filter(deleted_at__isnull=True)
+    base = Application.objects.select_related("program", "program_version", "applicant", "employer")
     if status == "handled":
         employers, authorities = scope
         qs = base.filter(
+            deleted_at__isnull=True,
             pk__in=ApplicationEvent.objects.filter(
                 Q(actor_org_employer_id__in=employers) | Q(actor_org_authority_id__in=authorities)
-            ).values("application_id")
+            ).values("application_id"),
         )
     else:
         qs = base.filter(access.queue_filter(user))

@@ -40,7 +40,8 @@ REVIEW_STAGE_KINDS = ["review", "all_of"]
 
 def queue_filter(user) -> Q:
     """Applications waiting at a review stage this user acts for (notices, reports and
-    payouts have their own desks)."""
+    payouts have their own desks). None of them is deleted (a database constraint): no
+    ``deleted_at`` test, so a queue is counted from the stage index alone (issue 7)."""
     employers, authorities = actor_scope(user)
     return Q(
         state__in=[Application.State.SUBMITTED, Application.State.IN_REVIEW],

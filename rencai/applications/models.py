@@ -166,6 +166,13 @@ class Application(models.Model):
                 | models.Q(stage_authority__isnull=False),
                 name="application_an_actor_while_in_review",
             ),
+            # Only a draft is ever deleted (draft_delete), so what waits in a review queue
+            # is never deleted: the queues count by the stage index alone (issue 7).
+            models.CheckConstraint(
+                condition=~models.Q(state__in=["submitted", "in_review"])
+                | models.Q(deleted_at__isnull=True),
+                name="application_not_deleted_while_in_review",
+            ),
         ]
 
     def __str__(self):

@@ -317,14 +317,14 @@ def application_queue(request):
         )
         .prefetch_related("program_version")
         .defer("data")
-        .filter(deleted_at__isnull=True)
     )
     employers, authorities = app_access.actor_scope(request.user)
     if status == "handled":
         qs = base.filter(
+            deleted_at__isnull=True,
             pk__in=ApplicationEvent.objects.filter(
                 Q(actor_org_employer_id__in=employers) | Q(actor_org_authority_id__in=authorities)
-            ).values("application_id")
+            ).values("application_id"),
         )
     else:
         status = "waiting"
