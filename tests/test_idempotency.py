@@ -147,8 +147,9 @@ def test_a_busy_server_answers_at_once_with_retry_after(held, django_assert_num_
     # must be cheap), never answering one language's page in another
     with translation.override("en"):
         english = middleware(factory.get("/applications/")).content.decode()
-    assert "系统繁忙" not in english and "7" in english
-    assert "系统繁忙" in middleware(factory.get("/applications/")).content.decode()
+    assert "系统繁忙" not in english and "7" in english and '<html lang="en">' in english
+    chinese = middleware(factory.get("/applications/")).content.decode()
+    assert "系统繁忙" in chinese and '<html lang="zh-CN">' in chinese
     assert middleware.shed == 5
 
 
