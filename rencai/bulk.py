@@ -16,7 +16,7 @@ one)."""
 
 import functools
 
-from django.db import connection
+from django.db import connection, models
 from django.db.models import signals
 
 
@@ -30,13 +30,43 @@ def insert_many(model, objs, *, batch_size: int = 1000) -> int:
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     table = connection.ops.quote_name(model._meta.db_table)
+    plain = [(f, f.attname, _PLAIN.get(type(f))) for f in fields]
     with connection.cursor() as cursor:
         with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
             for obj in objs:
-                copy.write_row(
-                    [f.get_db_prep_save(f.pre_save(obj, add=True), connection) for f in fields]
-                )
+                copy.write_row([_prepared(obj, *field) for field in plain])
     return len(objs)
+
+
+# Fields of these exact classes (not subclasses: an encrypted field is a CharField) store a
+# value of the named type as it is: what ``pre_save`` and ``get_db_prep_save`` would give.
+# Checking the value's type is cheaper than calling them, 40 times per row in a batch of
+# 10,000 (issue 7); any other value goes through them.
+_PLAIN = {
+    **dict.fromkeys(
+        (
+            models.BigIntegerField,
+            models.IntegerField,
+            models.PositiveBigIntegerField,
+            models.PositiveIntegerField,
+            models.PositiveSmallIntegerField,
+            models.SmallIntegerField,
+            models.ForeignKey,
+        ),
+        int,
+    ),
+    models.CharField: str,
+    models.TextField: str,
+    models.BooleanField: bool,
+}
+
+
+def _prepared(obj, field, attname, plain_type):
+    value = getattr(obj, attname)
+    if value is None or type(value) is plain_type:
+        if plain_type is not None and (value is not None or field.null):
+            return value
+    return field.get_db_prep_save(field.pre_save(obj, add=True), connection)
 
 
 @functools.cache

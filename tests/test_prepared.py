@@ -109,6 +109,43 @@ def test_insert_one_and_update_one_store_what_save_stores(apps):
         update_one(gone)
 
 
+def test_insert_many_stores_what_save_stores(apps):
+    """rencai.bulk.insert_many (COPY on PostgreSQL) passes plain values of plain fields as
+    they are and everything else through the field: the rows equal saved ones, and an
+    encrypted field is encrypted, with its blind index, as ``save`` does it."""
+    from django.db import connection
+
+    from rencai.bulk import insert_many
+    from rencai.notifications.models import SmsMessage
+
+    saved = apps[0]
+    copy = Application(**{**values(saved), "id": None, "number": "SB2"})
+    insert_many(Application, [copy])
+    stored = Application.objects.get(number="SB2")
+    skip = {"id", "number", "created_at", "updated_at"}
+    assert {k: v for k, v in values(stored).items() if k not in skip} == {
+        k: v for k, v in values(saved).items() if k not in skip
+    }
+
+    by_save = SmsMessage.objects.create(phone="13800000009", purpose="测试", body="正文 1")
+    insert_many(SmsMessage, [SmsMessage(phone="13800000009", purpose="测试", body="正文 1")])
+    by_copy = SmsMessage.objects.exclude(pk=by_save.pk).get()
+    assert (by_copy.phone, by_copy.purpose, by_copy.body, by_copy.status) == (
+        "13800000009",
+        "测试",
+        "正文 1",
+        "queued",
+    )
+    assert by_copy.phone_index == by_save.phone_index is not None
+    assert list(SmsMessage.objects.filter(phone="13800000009").order_by("id")) == [
+        by_save,
+        by_copy,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT phone FROM notifications_smsmessage")
+        assert all("13800000009" not in row[0] for row in cursor.fetchall())
+
+
 def test_sessions_and_users_read_by_prepared_statements_keep_djangos_rules(city):
     """Every signed-in request reads its session and its user this way (issue 7): an
     expired session is not loaded and a closed or inactive account is not let in."""
