@@ -201,12 +201,13 @@ def _detail_link(pk: int) -> str:
     return _detail_link_pattern().replace("987654321", str(pk))
 
 
+def _stage_employers(app) -> list[int]:
+    return [e for e in (app.stage_employer_id, app.stage_employer_also_id) if e]
+
+
 def _stage_people(app):
     """The users who act at the application's current stage (every pending organisation)."""
-    return access.stage_people(
-        [e for e in (app.stage_employer_id, app.stage_employer_also_id) if e],
-        app.stage_authority_id,
-    )
+    return access.stage_people(_stage_employers(app), app.stage_authority_id)
 
 
 def _stage_message(app) -> tuple[str, str, str]:
@@ -239,7 +240,7 @@ def _tell_later(app, title: str, body: str) -> None:
         [{"users": [app.applicant_id], "title": title, "body": body, "link": _link(app)}],
         [
             {
-                "employers": [e for e in (app.stage_employer_id, app.stage_employer_also_id) if e],
+                "employers": _stage_employers(app),
                 "authority": app.stage_authority_id,
                 "title": stage_title,
                 "body": stage_body,

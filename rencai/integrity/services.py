@@ -35,8 +35,9 @@ def barred(user, today: datetime.date | None = None) -> ExceptionEntry | None:
 
 
 def barring_entries(user, today: datetime.date | None = None):
-    """The entries that bar ``user`` today, the one that ends last first (``barred``; the
-    rules read it inside one query of the person's records)."""
+    """The entries that bar ``user`` today, the one that ends last first (``barred``): the
+    definition that the submission's plain-SQL read (``applications.records``) is checked
+    against in ``tests/test_rule_records.py``."""
     today = today or timezone.localdate()
     who = Q(person=user)
     if user.id_number:

@@ -32,8 +32,8 @@ def current_category(user, today: datetime.date | None = None) -> TalentCategory
 
 
 def categories_in_force(person, today: datetime.date | None = None):
-    """``current_category``'s query; ``person`` may be an ``OuterRef`` (the rules read it
-    inside one query of the person's records)."""
+    """``current_category``'s query: the definition that the submission's plain-SQL read
+    (``applications.records``) is checked against in ``tests/test_rule_records.py``."""
     today = today or timezone.localdate()
     return TalentCategory.objects.filter(
         person=person,
