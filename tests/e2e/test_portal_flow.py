@@ -73,3 +73,45 @@ def test_a_visitor_searches_guides_reads_recruitment_and_downloads_a_form(page, 
     with item.file.open("rb") as stored:
         assert Path(download.path()).read_bytes() == stored.read()
     assert item.size == Path(download.path()).stat().st_size
+
+
+def test_a_mistyped_address_and_another_persons_application_show_the_same_chinese_page(
+    page, url, e2e_city
+):
+    """The error page (rencai.portal.errors): a visitor who mistypes an address reads in
+    Chinese what happened and goes home by its button; an applicant who opens another
+    person's application gets the very same page, nothing of the application in it."""
+    from rencai.accounts.models import User
+    from rencai.applications.models import Application
+    from rencai.programs.models import Program
+    from tests.conftest import PASSWORD
+    from tests.e2e.conftest import password_login
+
+    response = page.goto(url("/polices/"))  # 政策指南 mistyped
+    assert response.status == 404
+    expect(page.get_by_role("heading", level=1)).to_have_text("页面不存在")
+    expect(page.locator("main")).to_contain_text("请检查地址，或从首页重新进入")
+    check_a11y(page, "/polices/ (404)")
+    page.get_by_role("link", name="返回首页").click()
+    expect(page).to_have_url(url("/"))
+
+    program = Program.objects.get(code="grad_living")
+    other = User.objects.create_user(
+        username="li_si", password=PASSWORD, kind=User.Kind.PERSON, real_name="李四"
+    )
+    theirs = Application.objects.create(
+        program=program,
+        program_version=program.current_version,
+        applicant=other,
+        state="draft",
+        data={"explanation": "别人的申报说明"},
+    )
+    password_login(page, url, e2e_city.applicant.id_number, PASSWORD)
+    expect(page).to_have_url(url("/accounts/me/"))
+    missing = page.goto(url("/applications/999999/"))
+    missing_text = page.locator("main").inner_text()
+    foreign = page.goto(url(f"/applications/{theirs.pk}/"))
+    assert missing.status == foreign.status == 404
+    expect(page.get_by_role("heading", level=1)).to_have_text("页面不存在")
+    assert page.locator("main").inner_text() == missing_text
+    expect(page.locator("body")).not_to_contain_text("别人的申报说明")
