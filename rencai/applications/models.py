@@ -65,11 +65,21 @@ class Application(models.Model):
         NEW = "new", _("新申请")
         RENEWAL = "renewal", _("续申请")
 
-    number = models.CharField(_("申报编号"), max_length=20, unique=True, null=True, blank=True)
+    # Issue 7: every transition rewrites the row and so every index on it; the table keeps
+    # only the indexes a query uses. Unique by constraint (a plain index: numbers are never
+    # searched by prefix, so no varchar_pattern_ops copy as unique=True would add).
+    number = models.CharField(_("申报编号"), max_length=20, null=True, blank=True)
     program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="applications")
-    program_version = models.ForeignKey(ProgramVersion, on_delete=models.PROTECT, related_name="+")
+    # programs' versions are never deleted, nor applications looked up by version
+    program_version = models.ForeignKey(
+        ProgramVersion, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    # looked up by the (applicant, program, state) index
     applicant = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="applications"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="applications",
+        db_index=False,
     )
     employer = models.ForeignKey(
         Employer,
@@ -79,22 +89,27 @@ class Application(models.Model):
         null=True,
         blank=True,
     )
-    state = models.CharField(
-        _("状态"), max_length=12, choices=State.choices, default=State.DRAFT, db_index=True
-    )
+    state = models.CharField(_("状态"), max_length=12, choices=State.choices, default=State.DRAFT)
     chain = models.PositiveSmallIntegerField(_("审核流程"), default=0)
     stage = models.PositiveSmallIntegerField(_("当前环节"), default=0)
     # Who acts at the current stage: exactly one of these while submitted / in review.
+    # Each is looked up by its (stage_…, state, id) index below.
     stage_employer = models.ForeignKey(
-        Employer, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        Employer, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
     stage_authority = models.ForeignKey(
-        Authority, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        Authority,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     # An "all of" stage (F17) waits for a second employer too: the dispatching company.
     stage_employer_also = models.ForeignKey(
-        Employer, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        Employer, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
+    # read from the application, never searched by
     dispatcher = models.ForeignKey(
         Employer,
         verbose_name=_("劳务派遣公司"),
@@ -102,6 +117,7 @@ class Application(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="dispatched_applications",
+        db_index=False,
     )
     # The current stage's kind (review, all_of, notice, batch_report, payout, confirm), so
     # each desk selects its items in SQL; "" when no stage is current.
@@ -130,6 +146,7 @@ class Application(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="reapplications",
+        db_index=False,  # read from the new application, never searched by
     )
     version = models.PositiveIntegerField(default=1)
     # Idempotency (issue 7): the token of the form or API call that created the draft; a
@@ -153,8 +170,10 @@ class Application(models.Model):
             models.Index(fields=["stage_employer_also", "state", "id"]),
             # The workbench pages through its queue by waiting time.
             models.Index(fields=["stage_entered_at", "id"]),
+            models.Index(fields=["state"], name="application_state"),
         ]
         constraints = [
+            models.UniqueConstraint(fields=["number"], name="application_unique_number"),
             models.UniqueConstraint(
                 fields=["applicant", "client_token"],
                 condition=models.Q(client_token__isnull=False),

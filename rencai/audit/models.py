@@ -24,19 +24,25 @@ class AuditEntry(models.Model):
     )
     actor_repr = models.CharField(_("操作人"), max_length=100, blank=True)
     role = models.CharField(_("角色"), max_length=100, blank=True)
-    action = models.CharField(_("操作"), max_length=60, db_index=True)
+    action = models.CharField(_("操作"), max_length=60)
     object_type = models.CharField(_("对象类型"), max_length=60, blank=True)
     object_id = models.CharField(_("对象ID"), max_length=40, blank=True)
     summary = models.JSONField(_("变更摘要"), default=dict, blank=True)
     ip = models.GenericIPAddressField(_("IP"), null=True, blank=True)
     prev_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64, unique=True)
+    hash = models.CharField(max_length=64)
 
     class Meta:
         ordering = ["id"]
         verbose_name = _("审计日志")
         verbose_name_plural = _("审计日志")
-        indexes = [models.Index(fields=["object_type", "object_id"])]
+        # Plain indexes and a unique constraint: actions and hashes are matched whole, so
+        # no varchar_pattern_ops copies (db_index / unique=True would add them on PostgreSQL).
+        indexes = [
+            models.Index(fields=["object_type", "object_id"]),
+            models.Index(fields=["action"], name="audit_action"),
+        ]
+        constraints = [models.UniqueConstraint(fields=["hash"], name="audit_unique_hash")]
 
     def __str__(self):
         return f"#{self.pk} {self.action} {self.object_type}:{self.object_id}"
