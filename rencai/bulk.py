@@ -14,6 +14,7 @@ PostgreSQL's work). The values are prepared the same way, and ``pre_save`` and
 ``post_save`` are sent as ``save`` sends them (django-tasks-db sets a task's run time in
 one)."""
 
+import contextlib
 import functools
 
 from django.db import connection, models
@@ -102,9 +103,31 @@ def _update_statement(model, vendor: str) -> tuple[str, list]:
     return f"UPDATE {table} SET {sets} WHERE {pk} = %s", _plan(fields)  # noqa: S608
 
 
+@contextlib.contextmanager
+def pipelined():
+    """On PostgreSQL, the statements run inside go out without waiting for each answer
+    (psycopg's pipeline mode): ``insert_one`` and ``update_one`` calls that read nothing back
+    cost one round trip together, not one each (issue 7). An error still raises, at the
+    first statement whose answer is read or at the end of the block, as Django's error.
+    Only statements belong inside: no COPY (``insert_many``), nothing that may run other
+    code (a task backend that runs the task at once)."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    connection.ensure_connection()
+    with connection.wrap_database_errors, connection.connection.pipeline():
+        yield
+
+
+def _pipelining() -> bool:
+    return connection.vendor == "postgresql" and bool(connection.connection.pgconn.pipeline_status)
+
+
 def _store(obj, *, add: bool):
     """``save()`` with the statement built once: pre_save, the fields' own preparation,
-    one INSERT (reading the id back) or UPDATE (of a row that must exist), post_save."""
+    one INSERT (reading the id back) or UPDATE (of a row that must exist), post_save.
+    Inside ``pipelined`` nothing is read back: a row the database numbers keeps no id,
+    and the caller vouches that an updated row exists (it holds the row's lock)."""
     model, alias = type(obj), connection.alias
     signals.pre_save.send(sender=model, instance=obj, raw=False, using=alias, update_fields=None)
     sql, plan = (_insert_statement if add else _update_statement)(model, connection.vendor)
@@ -112,10 +135,11 @@ def _store(obj, *, add: bool):
     with connection.cursor() as cursor:
         if add:
             cursor.execute(sql, params)
-            obj.pk = cursor.fetchone()[0]
+            if not _pipelining():
+                obj.pk = cursor.fetchone()[0]
         else:
             cursor.execute(sql, [*params, obj.pk])
-            if cursor.rowcount != 1:
+            if not _pipelining() and cursor.rowcount != 1:
                 raise model.DoesNotExist(f"{model.__name__} {obj.pk} is not stored")
     obj._state.adding, obj._state.db = False, alias
     signals.post_save.send(

@@ -109,6 +109,47 @@ def test_insert_one_and_update_one_store_what_save_stores(apps):
         update_one(gone)
 
 
+def test_pipelined_writes_are_stored_at_the_end_and_a_failing_one_stores_none(apps):
+    """rencai.bulk.pipelined (issue 7): a submission's writes go out together. They are all
+    there when the block ends; if one is refused, the error is Django's and nothing of the
+    block is stored."""
+    from django.db import IntegrityError, connection
+
+    from rencai.applications.models import ApplicationEvent, ApplicationVersion
+    from rencai.bulk import insert_one, pipelined, update_one
+
+    app = apps[1]
+
+    def event(action):
+        return ApplicationEvent(
+            application=app, action=action, actor_name="张晓明", from_state="draft", to_state="x"
+        )
+
+    with transaction.atomic():
+        app.state = "returned"
+        with pipelined():
+            update_one(app)
+            insert_one(ApplicationVersion(application=app, number=1, reason="submitted", data={}))
+            written = insert_one(event("submit"))
+            if connection.vendor == "postgresql":
+                assert written.pk is None  # sent, its answer not waited for
+    assert Application.objects.get(pk=app.pk).state == "returned"
+    assert list(app.versions.values_list("number", flat=True)) == [1]
+    assert list(app.events.values_list("action", flat=True)) == ["submit"]
+
+    # the same snapshot number again: refused by the database, as an IntegrityError
+    with pytest.raises(IntegrityError), transaction.atomic():
+        app.state = "approved"
+        with pipelined():
+            update_one(app)
+            insert_one(event("approve"))
+            insert_one(ApplicationVersion(application=app, number=1, reason="returned", data={}))
+    assert Application.objects.get(pk=app.pk).state == "returned"
+    assert list(app.events.values_list("action", flat=True)) == ["submit"]
+    # and the connection works on
+    assert app.versions.count() == 1
+
+
 def test_insert_many_stores_what_save_stores(apps):
     """rencai.bulk.insert_many (COPY on PostgreSQL) passes plain values of plain fields as
     they are and everything else through the field: the rows equal saved ones, and an
