@@ -9,7 +9,7 @@ import os
 
 bind = os.environ.get("RENCAI_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_WORKERS", os.cpu_count() or 2))
-worker_class = "gthread"
+worker_class = "rencai.server.Worker"  # gthread with a bounded queue
 threads = int(os.environ.get("WEB_THREADS", "128"))
 backlog = 2048
 timeout = 30

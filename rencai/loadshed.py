@@ -14,23 +14,30 @@ import threading
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 from django.template.loader import render_to_string
-from django.utils.translation import get_language
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 NEVER_SHED = ("/static/",)
 
 
 def busy_response(request) -> HttpResponse:
+    """In the language the person chose (the cookie ``CookieLanguageMiddleware`` reads,
+    which runs after this one), Chinese otherwise."""
     retry_after = str(settings.RENCAI_RETRY_AFTER_SECONDS)
-    message = _("系统繁忙，请 %(s)s 秒后再试。您填写的内容没有丢失：返回上一页重新提交即可。") % {
-        "s": retry_after
-    }
-    if request.path.startswith("/api/"):
-        response = JsonResponse({"detail": message, "code": "busy"}, status=503)
-    else:
-        # reloading is safe for a page, not for a form that was sent
-        html = _busy_page(get_language(), message, retry_after, request.method == "GET")
-        response = HttpResponse(html, status=503)
+    language = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+    if language not in dict(settings.LANGUAGES):
+        language = settings.LANGUAGE_CODE
+    with translation.override(language):
+        message = _(
+            "系统繁忙，请 %(s)s 秒后再试。您填写的内容没有丢失：返回上一页重新提交即可。"
+        ) % {"s": retry_after}
+        if request.path.startswith("/api/"):
+            response = JsonResponse({"detail": message, "code": "busy"}, status=503)
+        else:
+            # reloading is safe for a page, not for a form that was sent
+            html = _busy_page(language, message, retry_after, request.method == "GET")
+            response = HttpResponse(html, status=503)
+        response["Content-Language"] = translation.get_language()
     response["Retry-After"] = retry_after
     response["Cache-Control"] = "no-store"
     return response
@@ -55,6 +62,9 @@ class ConcurrencyLimitMiddleware:
         self.shed = 0  # how many requests this process turned away (for the benchmark)
 
     def __call__(self, request):
+        if request.META.get("rencai.shed"):  # turned away by the server (rencai.server)
+            self.shed += 1
+            return busy_response(request)
         if self.slots is None or request.path.startswith(NEVER_SHED):
             return self.get_response(request)
         if not self.slots.acquire(timeout=self.wait):

@@ -180,6 +180,9 @@ SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 30 * 60, minimum=60)
 RENCAI_MAX_IN_FLIGHT = env_int("RENCAI_MAX_IN_FLIGHT", 32, minimum=0)
 RENCAI_BUSY_WAIT_SECONDS = env_int("RENCAI_BUSY_WAIT_MS", 2000, minimum=0) / 1000
 RENCAI_RETRY_AFTER_SECONDS = env_int("RENCAI_RETRY_AFTER_SECONDS", 5, minimum=1)
+# Requests a server process holds beyond RENCAI_MAX_IN_FLIGHT; past that, while as many
+# wait in the listen queue, the gunicorn worker answers "busy" itself (rencai/server.py).
+RENCAI_SERVER_QUEUE = env_int("RENCAI_SERVER_QUEUE", 8, minimum=0)
 # The idle timeout restarts with activity; the session is saved at most once a minute
 # (rencai.accounts.middleware.SessionTouchMiddleware), not on every request.
 SESSION_SAVE_EVERY_REQUEST = False

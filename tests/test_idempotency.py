@@ -5,6 +5,7 @@ import json
 import threading
 
 import pytest
+from django.conf import settings
 from django.http import HttpResponse
 from django.test import RequestFactory
 from django.utils import translation
@@ -145,10 +146,16 @@ def test_a_busy_server_answers_at_once_with_retry_after(held, django_assert_num_
     assert middleware(factory.get("/static/rencai/site.css")).status_code == 200
     # the page is rendered once per language and kind (an overloaded server's answers
     # must be cheap), never answering one language's page in another
-    with translation.override("en"):
-        english = middleware(factory.get("/applications/")).content.decode()
+    # in the language the person chose (the cookie), whatever the thread last spoke
+    chose_english = factory.get("/applications/")
+    chose_english.COOKIES[settings.LANGUAGE_COOKIE_NAME] = "en"
+    with translation.override("zh-hans"):
+        answer = middleware(chose_english)
+    english = answer.content.decode()
     assert "系统繁忙" not in english and "7" in english and '<html lang="en">' in english
-    chinese = middleware(factory.get("/applications/")).content.decode()
+    assert answer["Content-Language"] == "en"
+    with translation.override("en"):
+        chinese = middleware(factory.get("/applications/")).content.decode()
     assert "系统繁忙" in chinese and '<html lang="zh-CN">' in chinese
     assert middleware.shed == 5
 
@@ -161,3 +168,56 @@ def test_the_server_recovers_when_the_slot_is_free(settings):
     assert [middleware(factory.get("/")).status_code for _ in range(5)] == [200] * 5
     settings.RENCAI_MAX_IN_FLIGHT = 0  # off: no limit at all
     assert ConcurrencyLimitMiddleware(lambda r: HttpResponse("ok")).slots is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_full_server_process_turns_a_new_connection_away_at_once(tmp_path):
+    """rencai.server: with its requests in the process at the bound, the gunicorn worker
+    answers a new connection from its loop with the middleware's own busy answer, instead
+    of queueing it behind the others; it takes requests again once there is room."""
+    import http.client
+    import socket
+    import time
+
+    from tests.security.test_faults import gunicorn, tail
+
+    log = tmp_path / "gunicorn.log"
+    server = gunicorn(
+        tmp_path,
+        WEB_WORKERS=1,
+        WEB_THREADS=2,
+        RENCAI_MAX_IN_FLIGHT=1,  # one request in the process …
+        RENCAI_SERVER_QUEUE=0,  # … and none waiting
+        RENCAI_RETRY_AFTER_SECONDS=3,
+    )
+
+    def get(method, path, cookie=""):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        started = time.monotonic()
+        headers = {"Connection": "close", **({"Cookie": cookie} if cookie else {})}
+        conn.request(method, path, headers=headers)
+        answer = conn.getresponse()
+        body = answer.read().decode()
+        conn.close()
+        return answer, body, time.monotonic() - started
+
+    with server as port:
+        # a client that connects and sends nothing yet holds the one place
+        time.sleep(0.5)  # (once the last answer's connection is closed)
+        slow = socket.create_connection(("127.0.0.1", port))
+        time.sleep(0.5)
+        page, html, seconds = get("GET", "/accounts/login/")
+        assert page.status == 503 and seconds < 2, tail(log)
+        assert page.getheader("Retry-After") == "3" and page.getheader("Connection") == "close"
+        assert "系统繁忙" in html and "3 秒后再试" in html and '<html lang="zh-CN">' in html
+        assert page.getheader("Content-Security-Policy")  # the outer middleware's headers
+        english, html, _ = get("GET", "/", cookie=f"{settings.LANGUAGE_COOKIE_NAME}=en")
+        assert english.status == 503 and "系统繁忙" not in html and '<html lang="en">' in html
+        api, body, _ = get("POST", "/api/applications")
+        assert api.status == 503 and json.loads(body)["code"] == "busy"
+
+        slow.close()  # room again
+        deadline = time.monotonic() + 10
+        while get("GET", "/accounts/login/")[0].status != 200:
+            assert time.monotonic() < deadline, tail(log)
+            time.sleep(0.2)

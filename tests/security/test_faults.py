@@ -111,11 +111,14 @@ def gunicorn(tmp_path, **env):
         [str(BIN / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py")],
         cwd=ROOT,
         env=process_env(
-            RENCAI_BIND=f"127.0.0.1:{port}",
-            WEB_WORKERS=2,
-            WEB_THREADS=16,
-            DATABASE_CONN_MAX_AGE=60,  # persistent connections, health-checked before reuse
-            **env,
+            **{
+                "RENCAI_BIND": f"127.0.0.1:{port}",
+                "WEB_WORKERS": 2,
+                "WEB_THREADS": 16,
+                # persistent connections, health-checked before reuse
+                "DATABASE_CONN_MAX_AGE": 60,
+                **env,
+            }
         ),
         stdout=log,
         stderr=subprocess.STDOUT,
