@@ -8,6 +8,7 @@ nothing is fetched from the network."""
 import os
 import re
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -155,8 +156,26 @@ def describe_violations(where: str, violations: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def _on_page(page, where: str) -> None:
+    """Wait until the page the check is about has loaded. A check that names its address
+    ("/me/profile/education/add/", "/talent/ classified") waits for that address: run
+    straight after a click, axe would otherwise check the page being left, or fail when
+    the document goes away under it."""
+    address = where.split(" ", 1)[0]
+    if address.startswith("/") and "<" not in address:
+        with_query = "?" in address
+
+        def arrived(url: str) -> bool:
+            parts = urlsplit(url)
+            return unquote(parts.path + (f"?{parts.query}" if with_query else "")) == address
+
+        page.wait_for_url(arrived)
+    page.wait_for_load_state("load")
+
+
 def check_a11y(page, where: str = "") -> None:
     """Fail, listing id, impact, help and target nodes, on any serious/critical violation."""
+    _on_page(page, where)
     bad = serious_violations(page)
     if bad:
         message = describe_violations(where or page.url, bad)

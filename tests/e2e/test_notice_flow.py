@@ -34,13 +34,13 @@ def test_bureau_publishes_and_a_citizen_objects(page, url, e2e_city, settings, t
     log_out(page)
 
     page.get_by_role("link", name="公示公告").click()
-    check_a11y(page, "/notices/")
+    check_a11y(page, "/announcements/")
     page.get_by_role("link", name=re.compile("第一批高校毕业生")).click()
     table = page.locator("table")
     expect(table).to_contain_text("张*明")
     expect(table).to_contain_text(applicant.id_number[:4] + "**********" + applicant.id_number[-4:])
     assert applicant.id_number not in page.content()
-    check_a11y(page, "/notices/<pk>/")
+    check_a11y(page, "/announcements/<pk>/")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "public-notice-1280.png"), full_page=True)
     # each row links to the objection form with its entry chosen (issue 7: the list
