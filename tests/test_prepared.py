@@ -214,3 +214,44 @@ def test_sessions_and_users_read_by_prepared_statements_keep_djangos_rules(city)
     user.closed_at = timezone.now()
     user.save(update_fields=["closed_at"])
     assert backend.get_user(user.pk) is None
+
+
+def test_a_submission_queues_its_notices_with_its_other_writes_and_only_if_it_commits(
+    city, ready_applicant, settings, monkeypatch
+):
+    """With the database task backend the notices' task row goes out with the submission's
+    other writes (``rencai.bulk.pipelined``, issue 7). It is stored if and only if the
+    submission is; the worker then tells the applicant and the first stage's reviewers."""
+    from django_tasks_db.models import DBTaskResult
+
+    from rencai.applications import transitions as t
+    from rencai.notifications.models import Message
+    from tests.test_applications import TODAY, living
+
+    settings.TASKS = {
+        "default": {"BACKEND": "rencai.ops.tasks.DatabaseBackend", "QUEUES": ["default"]}
+    }
+    draft = living(ready_applicant)
+
+    def refused(*args, **kwargs):
+        raise RuntimeError("audit store down")
+
+    monkeypatch.setattr(t, "_audit", refused)
+    with pytest.raises(RuntimeError):
+        t.submit(actor=ready_applicant, application=draft, commitment_accepted=True, today=TODAY)
+    monkeypatch.undo()
+    assert Application.objects.get(pk=draft.pk).state == "draft"
+    assert not DBTaskResult.objects.exists()  # nobody is told of a submission that is not
+
+    app = t.submit(actor=ready_applicant, application=draft, commitment_accepted=True, today=TODAY)
+    assert Application.objects.get(pk=app.pk).state == "submitted"
+    row = DBTaskResult.objects.get()
+    assert row.task_path == "rencai.applications.tasks.send_notices"
+    assert row.status == "READY"
+    before = Message.objects.count()
+    sent = row.task.call(*row.args_kwargs["args"], **row.args_kwargs["kwargs"])
+    mine = Message.objects.filter(user=ready_applicant).latest("id")
+    assert mine.title == "申报已提交" and app.number in mine.body
+    reviewers = Message.objects.exclude(user=ready_applicant).filter(title__startswith="待审核")
+    assert reviewers.count() == sent - 1 >= 1
+    assert Message.objects.count() == before + sent

@@ -39,6 +39,7 @@ from rencai.applications.models import (
 from rencai.audit.services import audit_record, audit_record_many
 from rencai.bulk import insert_many, insert_one, pipelined, update_one
 from rencai.errors import ServiceError
+from rencai.links import url
 from rencai.notifications.services import notify, notify_each, notify_many
 from rencai.orgs.models import Authority, Membership, Region
 from rencai.prepared import PreparedGet
@@ -174,23 +175,12 @@ def _audit_row(app, action, actor, request, **extra) -> dict:
     }
 
 
-@functools.cache
-def _link_pattern(name: str) -> str:
-    return reverse(name, args=[987654321])
-
-
-def _url(name: str, pk: int) -> str:
-    """``reverse(name, args=[pk])`` without resolving the URL each time (issue 7: every
-    submission writes two links, a batch 10,000)."""
-    return _link_pattern(name).replace("987654321", str(pk))
-
-
 def _link(app) -> str:
-    return _url("applications:detail", app.pk)
+    return url("applications:detail", app.pk)
 
 
 def _staff_link(app) -> str:
-    return _url("review:application", app.pk)
+    return url("review:application", app.pk)
 
 
 def _tell_applicant(app, title, body):
@@ -249,6 +239,15 @@ def _tell_later(app, title: str, body: str) -> None:
             }
         ],
     )
+
+
+def _enqueue_only_writes() -> bool:
+    """Whether enqueuing the notices only writes the task row (the database backend:
+    ``rencai.ops.tasks``), so that it can go out with a step's other writes in one round
+    trip; a backend that runs the task at once cannot (issue 7)."""
+    from rencai.applications.tasks import send_notices
+
+    return getattr(send_notices.get_backend(), "enqueue_only_writes", False)
 
 
 def choose_chain(definition: dict, employer, talent_rank: int = 0) -> int:
@@ -689,14 +688,19 @@ def submit(
             for g in rules.gaps_of(app)
             if g.state == ApplicationGap.State.OPEN
         ]
-        # (a task backend may run the task here and now: not inside the pipeline below)
-        _tell_later(
+        tell = functools.partial(
+            _tell_later,
             app,
             _("申报已提交"),
             _("您的%(p)s（%(no)s）已提交，等待“%(stage)s”。")
             % {"p": app.program.name, "no": app.number, "stage": app.current_stage["name"]},
         )
-        with pipelined():  # four writes, one round trip (the locked row exists)
+        queued_with_writes = _enqueue_only_writes()
+        if not queued_with_writes:
+            tell()  # the backend runs the task here and now: not inside the pipeline
+        with pipelined():  # the writes, one round trip (the locked row exists)
+            if queued_with_writes:
+                tell()
             _save(app)
             _snapshot(app, "submitted")
             _event(

@@ -9,12 +9,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from rencai import links
 from rencai.applications import access, rules, selectors, transitions
 from rencai.applications.forms import ApplicationForm, initial_from, initial_from_query
 from rencai.applications.models import Application
@@ -130,7 +131,7 @@ def new(request, code):
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
             messages.success(request, _("已暂存。可以继续修改，确认无误后提交。"))
-            return redirect("applications:detail", pk=app.pk)
+            return HttpResponseRedirect(links.url("applications:detail", app.pk))
     return render(
         request,
         "applications/form.html",
@@ -177,7 +178,7 @@ def detail(request, pk):
             request,
             _("申报已提交，当前状态为“%(s)s”，不能修改。") % {"s": app.get_state_display()},
         )
-        return redirect("applications:detail", pk=app.pk)
+        return HttpResponseRedirect(links.url("applications:detail", app.pk))
     form = None
     if editable:
         form = ApplicationForm(
@@ -204,9 +205,9 @@ def detail(request, pk):
                 form.add_error(exc.field if exc.field in form.fields else None, exc.message)
             else:
                 if request.POST.get("then") == "check":
-                    return redirect("applications:check", pk=app.pk)
+                    return HttpResponseRedirect(links.url("applications:check", app.pk))
                 messages.success(request, _("已暂存。"))
-                return redirect("applications:detail", pk=app.pk)
+                return HttpResponseRedirect(links.url("applications:detail", app.pk))
     return render(
         request,
         "applications/detail.html",
@@ -269,7 +270,7 @@ def _act(request, pk, action, success):
         result = action(app)
     except ServiceError as exc:
         messages.error(request, exc.message)
-        return redirect("applications:detail", pk=pk)
+        return HttpResponseRedirect(links.url("applications:detail", pk))
     messages.success(request, success)
     return result
 
@@ -289,9 +290,9 @@ def submit(request, pk):
         )
     except ServiceError as exc:
         messages.error(request, exc.message)
-        return redirect("applications:check", pk=pk)
+        return HttpResponseRedirect(links.url("applications:check", pk))
     messages.success(request, _("提交成功。审核进度会以站内消息和短信通知您。"))
-    return redirect("applications:detail", pk=pk)
+    return HttpResponseRedirect(links.url("applications:detail", pk))
 
 
 @login_required
@@ -304,7 +305,7 @@ def withdraw(request, pk):
             seen_version=request.POST.get("version"),
             request=request,
         )
-        return redirect("applications:detail", pk=pk)
+        return HttpResponseRedirect(links.url("applications:detail", pk))
 
     return _act(request, pk, run, _("已撤回，申报回到暂存状态，可修改后重新提交。"))
 
@@ -319,7 +320,7 @@ def confirm(request, pk):
             seen_version=request.POST.get("version"),
             request=request,
         )
-        return redirect("applications:detail", pk=pk)
+        return HttpResponseRedirect(links.url("applications:detail", pk))
 
     return _act(request, pk, run, _("已确认到账，本次申报办结。"))
 
@@ -339,7 +340,7 @@ def delete(request, pk):
 def reapply(request, pk):
     def run(app):
         new_app = transitions.apply_again(actor=request.user, application=app, request=request)
-        return redirect("applications:detail", pk=new_app.pk)
+        return HttpResponseRedirect(links.url("applications:detail", new_app.pk))
 
     return _act(request, pk, run, _("已按原申报内容新建申请，请修改后提交。"))
 

@@ -11,6 +11,9 @@ from rencai.bulk import insert_one
 
 
 class DatabaseBackend(BaseDatabaseBackend):
+    # enqueue writes one row and reads nothing back: it may run in ``rencai.bulk.pipelined``
+    enqueue_only_writes = True
+
     def enqueue(self, task, args, kwargs):
         """The library's ``enqueue``, with the result built once instead of twice (each
         build imports the task by its path again)."""
