@@ -5,7 +5,8 @@ PostgreSQL one COPY (several times faster than a multi-row INSERT, whose stateme
 builds and PostgreSQL parses for every 500 rows), elsewhere ``bulk_create``. The values
 are prepared by each field exactly as ``save`` prepares them (``pre_save`` fills
 ``auto_now`` fields, ``get_db_prep_save`` converts). Ids are not read back: use it for
-rows nobody refers to in the same transaction (events, audit rows, in-app messages).
+rows nobody refers to in the same transaction (events, audit rows, in-app messages), or
+ask for them to be taken beforehand (``numbered``, the SMS outbox).
 
 ``insert_one`` and ``update_one`` are ``save(force_insert=True)`` and ``save()`` of an
 existing row, for the rows written on every submission: the statement is built once per
@@ -21,7 +22,11 @@ from django.db import connection, models
 from django.db.models import signals
 
 
-def insert_many(model, objs, *, batch_size: int = 1000) -> int:
+def insert_many(model, objs, *, batch_size: int = 1000, numbered: bool = False) -> int:
+    """Store ``objs``. ``numbered``: each instance gets its id, for a caller that hands
+    the ids on (the SMS outbox to its delivery task); on PostgreSQL they are taken from the
+    table's sequence in one statement and written by the COPY, elsewhere ``bulk_create``
+    reads them back."""
     objs = list(objs)
     if not objs:
         return 0
@@ -29,8 +34,19 @@ def insert_many(model, objs, *, batch_size: int = 1000) -> int:
         model.objects.bulk_create(objs, batch_size=batch_size)
         return len(objs)
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     table = connection.ops.quote_name(model._meta.db_table)
+    if numbered:
+        pk = model._meta.pk
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                [model._meta.db_table, pk.column, len(objs)],
+            )
+            for obj, (number,) in zip(objs, cursor.fetchall(), strict=True):
+                obj.pk = number
+                obj._state.adding, obj._state.db = False, connection.alias
+        fields = [pk, *fields]
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     plan = _plan(fields)
     with connection.cursor() as cursor:
         with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:

@@ -255,3 +255,31 @@ def test_a_submission_queues_its_notices_with_its_other_writes_and_only_if_it_co
     reviewers = Message.objects.exclude(user=ready_applicant).filter(title__startswith="待审核")
     assert reviewers.count() == sent - 1 >= 1
     assert Message.objects.count() == before + sent
+
+
+@pytest.mark.django_db
+def test_numbered_rows_are_stored_under_the_ids_they_were_given():
+    """``insert_many(..., numbered=True)`` (the SMS outbox of a 10,000-item batch, issue 7):
+    each instance has its id before the caller hands the ids on; the rows are stored under
+    those ids, the phone encrypted and findable by its keyed hash, and the next row the
+    ORM stores gets a later id."""
+    from rencai.bulk import insert_many
+    from rencai.notifications.models import SmsMessage
+
+    rows = [
+        SmsMessage(phone=f"1380013{i:04d}", purpose="notice", body=f"【审核进度】第{i}条")
+        for i in range(3)
+    ]
+    assert insert_many(SmsMessage, rows, numbered=True) == 3
+    ids = [row.pk for row in rows]
+    assert None not in ids and len(set(ids)) == 3
+    stored = {m.pk: m for m in SmsMessage.objects.filter(pk__in=ids)}
+    assert [(stored[i].phone, stored[i].body) for i in ids] == [
+        ("13800130000", "【审核进度】第0条"),
+        ("13800130001", "【审核进度】第1条"),
+        ("13800130002", "【审核进度】第2条"),
+    ]
+    assert all(m.status == "queued" and m.created_at for m in stored.values())
+    assert SmsMessage.objects.filter(phone_index=rows[1].phone_index).get().pk == ids[1]
+    later = SmsMessage.objects.create(phone="13800139999", purpose="notice", body="下一条")
+    assert later.pk > max(ids)

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from rencai.bulk import insert_many
 from rencai.notifications.models import SmsMessage
 
 log = logging.getLogger(__name__)
@@ -100,10 +101,10 @@ def sms_enqueue_many(messages: list[tuple[str, str, str]]) -> list[SmsMessage]:
     task (issue 7). Verification codes do not wait: ``sms_enqueue`` sends at once."""
     from rencai.notifications.tasks import deliver_sms
 
-    rows = SmsMessage.objects.bulk_create(
-        [SmsMessage(phone=phone, purpose=purpose, body=body) for phone, purpose, body in messages],
-        batch_size=1000,
-    )
+    rows = [
+        SmsMessage(phone=phone, purpose=purpose, body=body) for phone, purpose, body in messages
+    ]
+    insert_many(SmsMessage, rows, numbered=True)
     ids = [row.pk for row in rows]
     if ids:
         transaction.on_commit(lambda: deliver_sms.enqueue(ids))
