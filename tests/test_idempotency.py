@@ -2,6 +2,7 @@
 busy server answers at once with 503 "系统繁忙" and Retry-After instead of timing out."""
 
 import json
+import logging
 import threading
 
 import pytest
@@ -158,6 +159,37 @@ def test_a_busy_server_answers_at_once_with_retry_after(held, django_assert_num_
         chinese = middleware(factory.get("/applications/")).content.decode()
     assert "系统繁忙" in chinese and '<html lang="zh-CN">' in chinese
     assert middleware.shed == 5
+
+
+@pytest.mark.django_db
+def test_busy_answers_are_counted_in_a_warning_not_logged_one_by_one(settings, caplog):
+    """Django logs every 5xx answer as an error: on a busy day, one line per turned-away
+    request. The log gets one warning with the count instead, at most every 10 s."""
+    from django.utils.log import log_response
+
+    settings.RENCAI_MAX_IN_FLIGHT = 1
+    middleware = ConcurrencyLimitMiddleware(lambda request: HttpResponse("ok"))
+    shed = RequestFactory().post("/applications/5/submit/")
+    shed.META["rencai.shed"] = True  # as the server's worker marks a connection it turns away
+
+    def reports():
+        return [r.getMessage() for r in caplog.records if r.name == "rencai.loadshed"]
+
+    with caplog.at_level(logging.INFO):
+        for _ in range(3):
+            answer = middleware(shed)
+            assert answer.status_code == 503
+            log_response("%s: %s", answer.reason_phrase, shed.path, response=answer, request=shed)
+        assert not [r for r in caplog.records if r.name == "django.request"]
+        assert reports() == [
+            "Server busy: 1 request(s) answered 503 with Retry-After since the last report"
+        ]
+        middleware._report_at = 0.0  # ten seconds on
+        middleware(shed)
+    assert reports()[1:] == [
+        "Server busy: 3 request(s) answered 503 with Retry-After since the last report"
+    ]
+    assert middleware.shed == 4
 
 
 @pytest.mark.django_db
