@@ -14,10 +14,12 @@ import threading
 import time
 
 from django.conf import settings
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
+
+from rencai.errors import json_refusal
 
 NEVER_SHED = ("/static/",)
 REPORT_EVERY = 10.0  # seconds between two log lines counting the busy answers
@@ -37,7 +39,7 @@ def busy_response(request) -> HttpResponse:
             "系统繁忙，请 %(s)s 秒后再试。您填写的内容没有丢失：返回上一页重新提交即可。"
         ) % {"s": retry_after}
         if request.path.startswith("/api/"):
-            response = JsonResponse({"detail": message, "code": "busy"}, status=503)
+            response = json_refusal(message, code="busy", status=503)
         else:
             # reloading is safe for a page, not for a form that was sent
             html = _busy_page(language, message, retry_after, request.method == "GET")

@@ -4,11 +4,12 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
 from django.contrib.auth import logout as auth_logout
-from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.urls import resolve, reverse
 from django.urls.exceptions import Resolver404
 from django.utils.translation import gettext as _
+
+from rencai.errors import json_refusal
 
 # What a person (or employer) whose registration is not yet approved may open: the
 # status page, resubmission, logout, the public portal and the API's "who am I" (F04).
@@ -50,13 +51,8 @@ class PendingRegistrationMiddleware:
                 ("/static/", "/captcha/")
             ):
                 if request.path_info.startswith("/api/"):
-                    return JsonResponse(
-                        {
-                            "detail": _("注册尚未审核通过，暂不能办理此业务。"),
-                            "field": None,
-                            "code": "pending",
-                        },
-                        status=403,
+                    return json_refusal(
+                        _("注册尚未审核通过，暂不能办理此业务。"), code="pending", status=403
                     )
                 return redirect("accounts:centre")
         return self.get_response(request)
@@ -141,12 +137,9 @@ class StaffTwoFactorMiddleware:
 
     @staticmethod
     def _api_refusal():
-        return JsonResponse(
-            {
-                "detail": _("工作人员和管理员账号须在网页登录并输入动态口令。"),
-                "field": None,
-                "code": "totp_required",
-            },
+        return json_refusal(
+            _("工作人员和管理员账号须在网页登录并输入动态口令。"),
+            code="totp_required",
             status=403,
         )
 

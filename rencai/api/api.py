@@ -29,7 +29,7 @@ from rencai.api.applications import router as applications_router
 from rencai.api.common import In, csrf_message, errors
 from rencai.api.common import require_csrf as _csrf
 from rencai.city import city_setting
-from rencai.errors import ServiceError
+from rencai.errors import ServiceError, refusal
 from rencai.identity import clean_credit_code, clean_phone, clean_real_name, clean_resident_id
 from rencai.orgs.models import Employer, Region
 
@@ -61,9 +61,7 @@ STATUS_OF_CODE = {
 
 
 def _refusal(request, detail: str, *, status: int, code: str, field: str | None = None):
-    return api.create_response(
-        request, {"detail": str(detail), "field": field, "code": code}, status=status
-    )
+    return api.create_response(request, refusal(detail, code=code, field=field), status=status)
 
 
 @api.exception_handler(ServiceError)

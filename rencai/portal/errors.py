@@ -4,15 +4,17 @@ one shape, ``{"detail", "field", "code"}``, so that a client never has to parse 
 A 404 says the same for "absent" and "not yours" (issue 8). The 500 page is rendered
 without the request's context: whatever failed must not be needed to say so."""
 
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
+from rencai.errors import json_refusal
+
 
 def _refusal(request, status: int, code: str, heading: str, message: str) -> HttpResponse:
     if request.path.startswith("/api/"):
-        return JsonResponse({"detail": message, "field": None, "code": code}, status=status)
+        return json_refusal(message, code=code, status=status)
     return render(
         request, "errors/error.html", {"heading": heading, "message": message}, status=status
     )
@@ -63,6 +65,5 @@ def csrf_failure(request, reason=""):
 
 def server_error(request):
     if request.path.startswith("/api/"):
-        message = _("系统出现错误，请稍后再试。")
-        return JsonResponse({"detail": message, "field": None, "code": "error"}, status=500)
+        return json_refusal(_("系统出现错误，请稍后再试。"), code="error", status=500)
     return HttpResponse(render_to_string("errors/500.html"), status=500)
