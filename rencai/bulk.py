@@ -27,6 +27,9 @@ def insert_many(model, objs, *, batch_size: int = 1000, numbered: bool = False) 
     the ids on (the SMS outbox to its delivery task); on PostgreSQL they are taken from the
     table's sequence in one statement and written by the COPY, elsewhere ``bulk_create``
     reads them back."""
+    if numbered and not isinstance(model._meta.pk, models.AutoField):
+        # only a key the database numbers has a sequence to take the ids from
+        raise ValueError(f"insert_many: {model.__name__}'s key is not numbered by the database")
     objs = list(objs)
     if not objs:
         return 0

@@ -283,3 +283,10 @@ def test_numbered_rows_are_stored_under_the_ids_they_were_given():
     assert SmsMessage.objects.filter(phone_index=rows[1].phone_index).get().pk == ids[1]
     later = SmsMessage.objects.create(phone="13800139999", purpose="notice", body="下一条")
     assert later.pk > max(ids)
+
+    # a key the model sets itself (a UUID) has no sequence: refused before anything is written
+    from django_tasks_db.models import DBTaskResult
+
+    with pytest.raises(ValueError, match="not numbered by the database"):
+        insert_many(DBTaskResult, [DBTaskResult(args_kwargs={})], numbered=True)
+    assert SmsMessage.objects.count() == 4
