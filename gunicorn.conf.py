@@ -1,9 +1,11 @@
 """gunicorn in production (docs/operations.md "Serving"; the figures are from `make bench`).
 
-Threaded workers: one process per core carries the CPU work, its threads overlap the
-waits on PostgreSQL. Threads outnumber RENCAI_MAX_IN_FLIGHT, so a request beyond the
-limit still reaches the load-shedding middleware and gets a fast "busy" answer instead
-of waiting unseen in a queue."""
+Threaded workers (rencai.server.Worker): one process per core carries the CPU work, a
+few requests at once (RENCAI_MAX_IN_FLIGHT) overlap their waits on PostgreSQL, the
+others wait in the listen queue for the first free slot, and past RENCAI_SERVER_QUEUE of
+them new connections get a fast "busy" answer instead of waiting unseen. Threads
+outnumber RENCAI_MAX_IN_FLIGHT for the requests of kept-alive connections, which reach
+the load-shedding middleware and wait there at most RENCAI_BUSY_WAIT_MS."""
 
 import os
 

@@ -1,16 +1,21 @@
-"""The gunicorn worker (``gunicorn.conf.py``, issue 7): gunicorn's threaded worker with a
-bounded queue in front of its threads.
+"""The gunicorn worker (``gunicorn.conf.py``, issue 7): gunicorn's threaded worker that takes
+a connection only when it has a slot for it, and answers "busy" itself when the whole
+server is behind.
 
-gunicorn's own worker accepts one connection per turn of its loop and hands each to its
-thread pool, whose queue has no bound. At three times the capacity the loop, which needs
-the interpreter lock like every thread, falls behind: connections wait in the kernel's
-listen queue, then in the pool's queue, and a "busy" answer (``rencai.loadshed``) came
-after seconds, or not before the client gave up. When ``RENCAI_MAX_IN_FLIGHT +
-RENCAI_SERVER_QUEUE`` requests are already in the process and the whole server is behind
-(``RENCAI_SERVER_QUEUE`` more connections wait in the kernel's listen queue too), this
-worker answers a new connection at once, from its loop, and so every other connection
-waiting then: the request is read, then given the same 503 page (or the API's JSON) with
-``Retry-After`` that the load-shedding middleware gives, built by the same Django code
+gunicorn's own worker accepts every connection it can and hands each to its thread pool,
+whose queue has no bound: a process took more requests than it had cores for, its threads
+fought over the interpreter lock and its database connections over the rows, and a process
+that happened to take many made its requests wait while another was idle. This worker
+accepts a connection only while fewer than ``RENCAI_MAX_IN_FLIGHT`` requests are in the
+process; the rest wait in the kernel's listen queue, shared by all the processes, and are
+taken in the order they came by whichever process has a slot first. On two cores this
+served 20–25 % more submissions per second than 32 requests in flight per process (see
+docs/operations.md, "Serving").
+
+When every slot is taken and ``RENCAI_SERVER_QUEUE`` connections (at least one) wait in
+the listen queue, the worker accepts them and answers each at once, from its loop: the
+request is read, then given the same 503 page (or the API's JSON) with ``Retry-After``
+that the load-shedding middleware gives, built by the same Django code
 (``environ["rencai.shed"]`` asks the middleware for it). Nothing of such a request
 reaches a view or the database, so a retried submission stays one submission."""
 
@@ -27,6 +32,7 @@ from urllib.parse import unquote_to_bytes
 from gunicorn.workers.gthread import TConn, ThreadWorker
 
 ACCEPT_PER_TURN = 64
+POLL_WHILE_FULL = 0.01  # seconds between two looks at the listen queue while the slots are full
 READ_TIMEOUT = 2.0  # seconds a turned-away client has to send its request
 PLAIN_BUSY = (
     b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 5\r\nContent-Type: text/plain; "
@@ -42,23 +48,47 @@ class Worker(ThreadWorker):
         self.turned_away = {}  # connection being answered "busy": its deadline (in order)
 
     def load_wsgi(self):
-        """With the application (and so its checked settings) loaded: at most the
-        middleware's requests in flight and the queue wait in the process; with no such
-        limit, the threads and the queue."""
+        """With the application (and so its checked settings) loaded: the requests the
+        process works on at once (the middleware's limit, or with none its threads), and
+        how many connections may wait in the listen queue before new ones are turned
+        away."""
         super().load_wsgi()
         from django.conf import settings
 
-        self.queue = settings.RENCAI_SERVER_QUEUE
-        in_flight = settings.RENCAI_MAX_IN_FLIGHT or self.cfg.threads
-        self.limit = min(self.cfg.threads, in_flight) + self.queue
+        self.slots = min(self.cfg.threads, settings.RENCAI_MAX_IN_FLIGHT or self.cfg.threads)
+        self.queue = max(settings.RENCAI_SERVER_QUEUE, 1)
 
     # -- accepting ---------------------------------------------------------------------
 
+    def full(self) -> bool:
+        return self.in_process >= self.slots
+
+    def set_accept_enabled(self, enabled):
+        """gunicorn's loop enables accepting whenever the process may hold one more
+        connection; this worker only while it has a free slot, or to turn connections
+        away while the server is behind."""
+        super().set_accept_enabled(
+            enabled and (not self.full() or any(self.overrun(s) for s in self.sockets))
+        )
+
+    def wait_for_and_dispatch_events(self, timeout):
+        """While the slots are full the listener is not watched: look at the listen
+        queue again soon, to turn connections away if it grows."""
+        super().wait_for_and_dispatch_events(
+            min(timeout, POLL_WHILE_FULL) if self.full() else timeout
+        )
+
     def accept(self, listener):
-        """One connection taken per turn, as gthread; but while the server is behind, every
-        waiting connection (at most ACCEPT_PER_TURN) is answered "busy" at once."""
+        """One connection taken per turn of the loop while there is a slot, so that the
+        processes share the work; none while the slots are full (it waits in the listen
+        queue for the first free slot of any process), unless the server is behind: then
+        every waiting connection (at most ACCEPT_PER_TURN) is answered "busy" at once."""
         for _ in range(ACCEPT_PER_TURN):
             if self.nr_conns >= self.worker_connections:
+                return
+            full = self.full()
+            if full and not self.overrun(listener):
+                super().set_accept_enabled(False)  # the loop enables it again with a slot
                 return
             try:
                 client, address = listener.accept()
@@ -67,21 +97,18 @@ class Worker(ThreadWorker):
                     raise
                 return
             self.nr_conns += 1
-            if self.in_process >= self.limit and self.overrun(listener):
+            if full:
                 self.turn_away(client, address)
                 continue
             client.setblocking(True)
             self.enqueue_req(TConn(self.cfg, client, address, listener.getsockname()))
-            # one taken per turn, as gthread does, so that the processes share the work
-            # (taking all at once piled a burst on one process, beyond its slots)
             return
 
     def overrun(self, listener) -> bool:
-        """Whether the whole server is behind, not just this process: the queue size's
-        worth of connections still wait to be accepted by any process (the kernel's count). A
-        process that is merely fuller than the others takes its new connection as usual
-        (the middleware then waits for a slot, briefly). Unknown (not TCP): behind. Never
-        over TLS (this worker's answer is plain HTTP; TLS ends at the proxy)."""
+        """Whether the whole server is behind: ``RENCAI_SERVER_QUEUE`` connections (at
+        least one) wait to be accepted by any process (the kernel's count). Unknown (not
+        TCP): behind. Never over TLS (this worker's answer is plain HTTP; TLS ends at the
+        proxy)."""
         if self.cfg.is_ssl:
             return False
         try:

@@ -174,15 +174,17 @@ SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 30 * 60, minimum=60)
 
-# Load shedding (issue 7, rencai/loadshed.py): requests in flight per server process; one
-# more waits at most RENCAI_BUSY_WAIT_SECONDS, then gets 503 "busy" with Retry-After.
-# 0 turns it off. Keep it below gunicorn's threads per process (docs/operations.md).
-RENCAI_MAX_IN_FLIGHT = env_int("RENCAI_MAX_IN_FLIGHT", 32, minimum=0)
+# Load shedding (issue 7, rencai/loadshed.py, rencai/server.py): requests a server process
+# works on at once; under gunicorn the others wait in the listen queue for the first free
+# slot of any process, elsewhere (or on a kept-alive connection) one more waits at most
+# RENCAI_BUSY_WAIT_SECONDS, then gets 503 "busy" with Retry-After. 0 turns it off. A few
+# per process keep the cores busy without the threads fighting (docs/operations.md).
+RENCAI_MAX_IN_FLIGHT = env_int("RENCAI_MAX_IN_FLIGHT", 4, minimum=0)
 RENCAI_BUSY_WAIT_SECONDS = env_int("RENCAI_BUSY_WAIT_MS", 2000, minimum=0) / 1000
 RENCAI_RETRY_AFTER_SECONDS = env_int("RENCAI_RETRY_AFTER_SECONDS", 5, minimum=1)
-# Requests a server process holds beyond RENCAI_MAX_IN_FLIGHT; past that, while as many
-# wait in the listen queue, the gunicorn worker answers "busy" itself (rencai/server.py).
-RENCAI_SERVER_QUEUE = env_int("RENCAI_SERVER_QUEUE", 8, minimum=0)
+# Connections that may wait in the listen queue while every slot is taken; past that the
+# gunicorn worker answers new ones "busy" itself (rencai/server.py).
+RENCAI_SERVER_QUEUE = env_int("RENCAI_SERVER_QUEUE", 64, minimum=0)
 # The idle timeout restarts with activity; the session is saved at most once a minute
 # (rencai.accounts.middleware.SessionTouchMiddleware), not on every request.
 SESSION_SAVE_EVERY_REQUEST = False

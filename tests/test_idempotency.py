@@ -258,3 +258,43 @@ def test_a_full_server_process_turns_a_new_connection_away_at_once(tmp_path):
         while get("GET", "/accounts/login/")[0].status != 200:
             assert time.monotonic() < deadline, tail(log)
             time.sleep(0.2)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_full_server_process_leaves_new_connections_to_a_process_with_a_free_slot(tmp_path):
+    """rencai.server: a process takes a connection only while it has a free slot; the others
+    wait in the listen queue for whichever process frees one first. So while one process is
+    busy, every request is served by the other, and none is turned away by the full one
+    (which, taking it, could only have answered "busy": no waiting for a slot here)."""
+    import socket
+    import time
+
+    from tests.security.test_faults import gunicorn, request, tail
+
+    log = tmp_path / "gunicorn.log"
+    server = gunicorn(
+        tmp_path,
+        WEB_WORKERS=2,
+        WEB_THREADS=4,
+        RENCAI_MAX_IN_FLIGHT=1,  # one request per process …
+        RENCAI_BUSY_WAIT_MS=0,  # … and a request let in beyond it is answered "busy" at once
+        RENCAI_SERVER_QUEUE=16,
+    )
+    with server as port:
+        time.sleep(0.5)  # (once the start-up requests' connections are closed)
+        # a form whose body is slow to come holds one process's slot (its request is
+        # in the middleware, waiting for the body)
+        slow = socket.create_connection(("127.0.0.1", port))
+        slow.sendall(
+            b"POST /accounts/login/ HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            b"Cookie: csrftoken=" + b"c" * 32 + b"\r\nContent-Length: 100\r\n"
+            b"Content-Type: application/x-www-form-urlencoded\r\n\r\ncsrfmiddlewaretoken="
+        )
+        time.sleep(0.3)
+        slow.settimeout(0.2)
+        with pytest.raises(TimeoutError):  # not answered: still waiting for its body
+            slow.recv(200)
+        # (were one waiting for the slow client's slot, it would wait until the end)
+        statuses = [request(port, "GET", "/accounts/login/")[0] for _ in range(20)]
+        assert statuses == [200] * 20, (statuses, tail(log))
+        slow.close()
