@@ -216,22 +216,26 @@ def test_sessions_and_users_read_by_prepared_statements_keep_djangos_rules(city)
     assert backend.get_user(user.pk) is None
 
 
-def test_a_submission_queues_its_notices_with_its_other_writes_and_only_if_it_commits(
+def test_a_submission_leaves_its_notices_in_its_event_for_the_worker_only_if_it_commits(
     city, ready_applicant, settings, monkeypatch
 ):
-    """With the database task backend the notices' task row goes out with the submission's
-    other writes (``rencai.bulk.pipelined``, issue 7). It is stored if and only if the
-    submission is; the worker then tells the applicant and the first stage's reviewers."""
+    """With the database task backend (a worker runs) a submission's messages are written
+    into its event, with its other writes (issue 7: no task row per submission). They are
+    stored if and only if the submission is; the worker then tells the applicant and the
+    first stage's reviewers, once, and clears them (F38)."""
     from django_tasks_db.models import DBTaskResult
 
     from rencai.applications import transitions as t
-    from rencai.notifications.models import Message
+    from rencai.applications.models import ApplicationEvent
+    from rencai.applications.notices import send_pending
+    from rencai.notifications.models import Message, SmsMessage
     from tests.test_applications import TODAY, living
 
     settings.TASKS = {
         "default": {"BACKEND": "rencai.ops.tasks.DatabaseBackend", "QUEUES": ["default"]}
     }
     draft = living(ready_applicant)
+    pending = ApplicationEvent.objects.filter(notices__isnull=False)
 
     def refused(*args, **kwargs):
         raise RuntimeError("audit store down")
@@ -241,20 +245,28 @@ def test_a_submission_queues_its_notices_with_its_other_writes_and_only_if_it_co
         t.submit(actor=ready_applicant, application=draft, commitment_accepted=True, today=TODAY)
     monkeypatch.undo()
     assert Application.objects.get(pk=draft.pk).state == "draft"
-    assert not DBTaskResult.objects.exists()  # nobody is told of a submission that is not
+    assert not pending.exists()  # nobody is told of a submission that is not
 
+    before, sms_before = Message.objects.count(), SmsMessage.objects.count()
     app = t.submit(actor=ready_applicant, application=draft, commitment_accepted=True, today=TODAY)
     assert Application.objects.get(pk=app.pk).state == "submitted"
-    row = DBTaskResult.objects.get()
-    assert row.task_path == "rencai.applications.tasks.send_notices"
-    assert row.status == "READY"
-    before = Message.objects.count()
-    sent = row.task.call(*row.args_kwargs["args"], **row.args_kwargs["kwargs"])
+    event = pending.get()
+    assert event.application_id == app.pk and event.action == "submit"
+    assert not DBTaskResult.objects.exists()
+    assert Message.objects.count() == before  # not yet: the worker sends them
+
+    assert send_pending() == 1
     mine = Message.objects.filter(user=ready_applicant).latest("id")
     assert mine.title == "申报已提交" and app.number in mine.body
+    assert mine.link == f"/applications/{app.pk}/"
     reviewers = Message.objects.exclude(user=ready_applicant).filter(title__startswith="待审核")
-    assert reviewers.count() == sent - 1 >= 1
-    assert Message.objects.count() == before + sent
+    assert reviewers.count() >= 1 and app.number in reviewers.first().body
+    assert Message.objects.count() == before + 1 + reviewers.count()
+    assert SmsMessage.objects.count() > sms_before
+    assert not pending.exists()
+    assert ApplicationEvent.objects.get(pk=event.pk).notices is None  # SQL NULL: sent
+    assert send_pending() == 0  # sent once
+    assert Message.objects.count() == before + 1 + reviewers.count()
 
 
 @pytest.mark.django_db

@@ -269,11 +269,23 @@ class ApplicationEvent(models.Model):
     to_stage = models.PositiveSmallIntegerField(null=True, blank=True)
     opinion = models.TextField(_("意见"), blank=True)
     at = models.DateTimeField(_("时间"), auto_now_add=True)
+    # The messages this step still has to send, written with it (so they go out if and
+    # only if it commits) and sent, then cleared, by the task worker (issue 7,
+    # ``rencai.applications.notices``): {"users": [...], "stages": [...]}.
+    notices = models.JSONField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["application", "id"]
         verbose_name = _("办理记录")
         verbose_name_plural = _("办理记录")
+        indexes = [
+            # only the few steps whose messages are not sent yet: the worker's queue
+            models.Index(
+                fields=["id"],
+                condition=models.Q(notices__isnull=False),
+                name="event_notices_pending",
+            )
+        ]
 
     def __str__(self):
         return f"{self.application_id} {self.action}"

@@ -13,23 +13,12 @@ def run_batch_job(job_id: int) -> dict:
 
 @task()
 def send_notices(to_users: list[dict], to_stages: list[dict]) -> int:
-    """Messages and SMS written in a request and sent from here (``_tell_later``, issue 7):
-    ``to_users`` each {users: [ids], title, body, link}; ``to_stages`` each {employers:
-    [ids], authority: id, title, body, link} for the people acting at a stage. One
-    transaction: all of them or, if it fails, none (the task is tried again)."""
+    """A submission's messages as task rows stored them before migration applications.0014
+    (now they are in the step's event, ``rencai.applications.notices``): kept so that rows
+    queued before an upgrade are still sent."""
     from django.db import transaction
 
-    from rencai.accounts.models import User
-    from rencai.applications.access import stage_people
-    from rencai.notifications.services import notify_each
+    from rencai.applications.notices import deliver
 
     with transaction.atomic():
-        items = []
-        for notice in to_users:
-            users = User.objects.filter(pk__in=notice["users"]).order_by("id")
-            items += [(u, notice["title"], notice["body"], notice["link"]) for u in users]
-        for notice in to_stages:
-            users = stage_people(notice["employers"], notice["authority"]).order_by("id")
-            items += [(u, notice["title"], notice["body"], notice["link"]) for u in users]
-        notify_each(items)
-    return len(items)
+        return deliver(to_users, to_stages)

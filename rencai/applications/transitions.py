@@ -16,7 +16,6 @@ state. Each transition
 
 import contextvars
 import datetime
-import functools
 import re
 import uuid
 
@@ -36,6 +35,7 @@ from rencai.applications.models import (
     ApplicationMaterial,
     ApplicationVersion,
 )
+from rencai.applications.notices import deliver
 from rencai.audit.services import audit_record, audit_record_many
 from rencai.bulk import insert_many, insert_one, pipelined, update_one
 from rencai.errors import ServiceError
@@ -106,8 +106,11 @@ def _event(app, **fields):
     return insert_one(_event_row(app, **fields))
 
 
-def _event_row(app, *, action, actor, from_state, from_stage, opinion="", role="", org=None):
-    """An event not yet stored: ``_event`` saves one, the batch paths store many at once."""
+def _event_row(
+    app, *, action, actor, from_state, from_stage, opinion="", role="", org=None, notices=None
+):
+    """An event not yet stored: ``_event`` saves one, the batch paths store many at once.
+    ``notices``: the messages the worker is to send for it (``_notices``)."""
     employer = org if org is not None and org.__class__.__name__ == "Employer" else None
     authority = org if org is not None and org.__class__.__name__ == "Authority" else None
     stage_name = ""
@@ -131,6 +134,7 @@ def _event_row(app, *, action, actor, from_state, from_stage, opinion="", role="
         from_stage=from_stage,
         to_stage=app.stage if app.is_open else None,
         opinion=opinion,
+        notices=notices,
     )
 
 
@@ -219,17 +223,16 @@ def _tell_stage(app):
     notify_many(users=_stage_people(app), title=title, body=body, link=link)
 
 
-def _tell_later(app, title: str, body: str) -> None:
-    """``_tell_applicant`` and ``_tell_stage`` by the task worker (issue 7): the texts are
-    written now, in the request's language, and stored as one task row in the request's
-    transaction, so they go out if and only if the step commits; finding the stage's
-    people and writing the messages and the SMS outbox rows is the worker's job."""
-    from rencai.applications.tasks import send_notices
-
+def _notices(app, title: str, body: str) -> dict:
+    """``_tell_applicant`` and ``_tell_stage`` as a notice for the task worker (issue 7,
+    ``rencai.applications.notices``): the texts are written now, in the request's
+    language, and stored in the step's event, so they go out if and only if the step
+    commits; finding the stage's people and writing the messages and the SMS outbox rows
+    is the worker's job."""
     stage_title, stage_body, stage_link = _stage_message(app)
-    send_notices.enqueue(
-        [{"users": [app.applicant_id], "title": title, "body": body, "link": _link(app)}],
-        [
+    return {
+        "users": [{"users": [app.applicant_id], "title": title, "body": body, "link": _link(app)}],
+        "stages": [
             {
                 "employers": _stage_employers(app),
                 "authority": app.stage_authority_id,
@@ -238,16 +241,15 @@ def _tell_later(app, title: str, body: str) -> None:
                 "link": stage_link,
             }
         ],
-    )
+    }
 
 
-def _enqueue_only_writes() -> bool:
-    """Whether enqueuing the notices only writes the task row (the database backend:
-    ``rencai.ops.tasks``), so that it can go out with a step's other writes in one round
-    trip; a backend that runs the task at once cannot (issue 7)."""
+def _worker_sends() -> bool:
+    """Whether a task worker runs (the database task backend, ``rencai.ops.tasks``): then
+    a step's messages wait in its event for it; otherwise the request sends them itself."""
     from rencai.applications.tasks import send_notices
 
-    return getattr(send_notices.get_backend(), "enqueue_only_writes", False)
+    return getattr(send_notices.get_backend(), "runs_in_worker", False)
 
 
 def choose_chain(definition: dict, employer, talent_rank: int = 0) -> int:
@@ -688,19 +690,17 @@ def submit(
             for g in rules.gaps_of(app)
             if g.state == ApplicationGap.State.OPEN
         ]
-        tell = functools.partial(
-            _tell_later,
+        notices = _notices(
             app,
             _("申报已提交"),
             _("您的%(p)s（%(no)s）已提交，等待“%(stage)s”。")
             % {"p": app.program.name, "no": app.number, "stage": app.current_stage["name"]},
         )
-        queued_with_writes = _enqueue_only_writes()
-        if not queued_with_writes:
-            tell()  # the backend runs the task here and now: not inside the pipeline
+        if not _worker_sends():
+            # no worker: here and now (it reads, so not inside the pipeline)
+            deliver(notices["users"], notices["stages"])
+            notices = None
         with pipelined():  # the writes, one round trip (the locked row exists)
-            if queued_with_writes:
-                tell()
             _save(app)
             _snapshot(app, "submitted")
             _event(
@@ -710,6 +710,7 @@ def submit(
                 from_state=from_state,
                 from_stage=None,
                 role=_("申请人"),
+                notices=notices,
             )
             # last: the audit chain's lock is held from here to the commit
             _audit(app, "submit", actor, request, amount=str(app.amount or ""), gaps=gaps)

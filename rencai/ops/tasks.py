@@ -1,7 +1,8 @@
 """The task queue (``settings.TASKS``): django-tasks-db's database backend, with the task
-row stored by ``rencai.bulk.insert_one`` instead of the ORM's ``create`` (issue 7: every
-submission enqueues its notices, and building that insert cost more Python than any other
-statement of the submission). Workers (``manage.py db_worker``) run the rows as before."""
+row stored by ``rencai.bulk.insert_one`` instead of the ORM's ``create`` (issue 7: building
+that insert cost more Python than the statement cost PostgreSQL). Workers (``manage.py
+db_worker``) run the rows as before, and send the messages waiting in events
+(``rencai.applications.notices``)."""
 
 from django_tasks.signals import task_enqueued
 from django_tasks.utils import normalize_json
@@ -11,8 +12,8 @@ from rencai.bulk import insert_one
 
 
 class DatabaseBackend(BaseDatabaseBackend):
-    # enqueue writes one row and reads nothing back: it may run in ``rencai.bulk.pipelined``
-    enqueue_only_writes = True
+    # tasks run later, in a worker: a step's messages wait in its event for it
+    runs_in_worker = True
 
     def enqueue(self, task, args, kwargs):
         """The library's ``enqueue``, with the result built once instead of twice (each

@@ -41,7 +41,7 @@ from rencai.audit.models import AuditEntry
 from rencai.audit.services import audit_verify_chain
 from rencai.notifications.models import Message
 from tests.conftest import build_city
-from tests.test_applications import living, submit
+from tests.test_applications import TODAY, living, submit
 from tests.test_workbench import people
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -419,6 +419,36 @@ def test_a_worker_killed_mid_job_leaves_the_job_to_the_next_worker_done_exactly_
     told = Message.objects.filter(user=city.district_reviewer)
     assert told.count() == 1 and f"{ITEMS} 件申报" in told.get().title
     assert audit_verify_chain().ok
+
+
+def test_a_running_worker_sends_the_messages_a_submission_left_in_its_event(tmp_path, settings):
+    """The database task backend: a submission's messages wait in its event (issue 7) and a
+    running ``db_worker`` sends them within its polling interval, then clears them (F38)."""
+    from rencai.applications import transitions as t
+
+    city = build_city()
+    person = people(city, 1)[0]
+    draft = living(person)
+    settings.TASKS = {
+        "default": {"BACKEND": "rencai.ops.tasks.DatabaseBackend", "QUEUES": ["default"]}
+    }
+    app = t.submit(actor=person, application=draft, commitment_accepted=True, today=TODAY)
+    event = ApplicationEvent.objects.get(application=app, action="submit")
+    assert event.notices is not None
+    assert not Message.objects.filter(user=person, title="申报已提交").exists()
+
+    worker = db_worker(tmp_path, "notices")  # not --batch: it keeps running
+    try:
+        deadline = time.monotonic() + 30
+        while not Message.objects.filter(user=person, title="申报已提交").exists():
+            assert worker.poll() is None, tail(tmp_path / "notices.log")
+            assert time.monotonic() < deadline, tail(tmp_path / "notices.log")
+            time.sleep(0.1)
+    finally:
+        stop(worker)
+    assert Message.objects.filter(title__startswith="待审核", body__contains=app.number).exists()
+    event.refresh_from_db()
+    assert event.notices is None
 
 
 @pytest.mark.django_db

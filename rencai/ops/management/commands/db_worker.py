@@ -2,7 +2,10 @@
 that died (rencai/ops/workers.py). It names itself ``rencai:<host>:<boot>:<pid>:<start>``
 unless ``--worker-id`` is given, and, when it starts and then every
 ``--recover-interval`` seconds, puts back in the queue the tasks left RUNNING by a worker
-of this machine that is gone. Every option of django_tasks_db's command works as before.
+of this machine that is gone. It also sends the messages that steps left in their events
+(``rencai.applications.notices``): every ``--interval`` seconds, at once again while there
+were some, and with ``--batch`` all of them before it stops. Every option of
+django_tasks_db's command works as before.
 
 rencai.ops comes before django_tasks_db in INSTALLED_APPS, so this command is the one
 ``manage.py db_worker`` finds."""
@@ -24,6 +27,16 @@ def recover() -> int:
         return len(workers.requeue_stale_tasks())
     except Exception:  # the next sweep tries again; a worker must not die of this
         log.exception("Could not requeue the tasks of workers that are gone")
+        return 0
+
+
+def send_notices() -> int:
+    from rencai.applications.notices import send_pending
+
+    try:
+        return send_pending()
+    except Exception:  # the next turn tries again; a worker must not die of this
+        log.exception("Could not send the messages waiting in events")
         return 0
 
 
@@ -59,4 +72,18 @@ class Command(db_worker.Command):
                     connections.close_all()  # this thread's own connection
 
             threading.Thread(target=sweep, name="requeue-stale-tasks", daemon=True).start()
-        return super().handle(*args, worker_id=worker_id or workers.worker_id(), **options)
+        if not options["batch"]:
+
+            def notices():
+                while True:
+                    if not send_notices():
+                        connections.close_all()  # this thread's own connection
+                        time.sleep(options["interval"])
+
+            threading.Thread(target=notices, name="send-notices", daemon=True).start()
+        result = super().handle(*args, worker_id=worker_id or workers.worker_id(), **options)
+        if options["batch"]:
+            from rencai.applications.notices import send_all_pending
+
+            send_all_pending()
+        return result
