@@ -16,6 +16,7 @@ PostgreSQL's work). The values are prepared the same way, and ``pre_save`` and
 one)."""
 
 import contextlib
+import contextvars
 import functools
 
 from django.db import connection, models
@@ -122,43 +123,88 @@ def _update_statement(model, vendor: str) -> tuple[str, list]:
     return f"UPDATE {table} SET {sets} WHERE {pk} = %s", _plan(fields)  # noqa: S608
 
 
+class _Writes:
+    """What a ``combined`` block sends at its end."""
+
+    def __init__(self):
+        self.parts: list[tuple[str, list]] = []  # the data-modifying statements
+        self.last: tuple[str, list, object] | None = None  # the one whose row is read
+
+
+_combining: contextvars.ContextVar[_Writes | None] = contextvars.ContextVar(
+    "rencai_combined", default=None
+)
+
+
 @contextlib.contextmanager
-def pipelined():
-    """On PostgreSQL, the statements run inside go out without waiting for each answer
-    (psycopg's pipeline mode): ``insert_one`` and ``update_one`` calls that read nothing back
-    cost one round trip together, not one each (issue 7). An error still raises, at the
-    first statement whose answer is read or at the end of the block, as Django's error.
-    Only statements belong inside: no COPY (``insert_many``), nothing that may run other
-    code (a task backend that runs the task at once)."""
+def combined():
+    """On PostgreSQL the ``insert_one`` and ``update_one`` calls inside, and at most one
+    ``returning`` call, go to the database at the end of the block as one statement
+    (``WITH w0 AS (UPDATE …), w1 AS (INSERT …) SELECT …``, each part run exactly once): one
+    round trip, and one statement for PostgreSQL to bind and run instead of one each
+    (issue 7: a submission's writes). Nothing is read back before then: a row the
+    database numbers keeps no id, and the caller vouches that an updated row exists (it
+    holds the row's lock). An error raises at the end of the block, as Django's error, and
+    nothing of the block is stored; an exception inside the block sends nothing. Use it
+    inside a transaction. Elsewhere each call runs at once."""
     if connection.vendor != "postgresql":
         yield
         return
-    connection.ensure_connection()
-    with connection.wrap_database_errors, connection.connection.pipeline():
+    writes = _Writes()
+    token = _combining.set(writes)
+    try:
         yield
+    finally:
+        _combining.reset(token)
+    if writes.parts or writes.last:
+        _send(writes)
 
 
-def _pipelining() -> bool:
-    return connection.vendor == "postgresql" and bool(connection.connection.pgconn.pipeline_status)
+def _send(writes: _Writes) -> None:
+    sql, params, on_row = writes.last or ("SELECT 1", [], None)
+    if writes.parts:
+        ctes = ", ".join(f"w{i} AS ({part})" for i, (part, _) in enumerate(writes.parts))
+        sql = f"WITH {ctes} {sql}"
+        params = [*(p for _, values in writes.parts for p in values), *params]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if on_row is not None:
+        on_row(row)
+
+
+def returning(sql: str, params: list, on_row) -> None:
+    """Run ``sql``, a statement that answers one row, and hand the row to ``on_row``;
+    inside ``combined``, at the end of the block, as the statement's main query."""
+    writes = _combining.get()
+    if writes is None:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            on_row(cursor.fetchone())
+        return
+    if writes.last is not None:
+        raise ValueError("combined: one statement per block may answer a row")
+    writes.last = (sql, list(params), on_row)
 
 
 def _store(obj, *, add: bool):
     """``save()`` with the statement built once: pre_save, the fields' own preparation,
     one INSERT (reading the id back) or UPDATE (of a row that must exist), post_save.
-    Inside ``pipelined`` nothing is read back: a row the database numbers keeps no id,
-    and the caller vouches that an updated row exists (it holds the row's lock)."""
+    Inside ``combined`` the statement is sent at the end of the block and nothing is read
+    back (see there)."""
     model, alias = type(obj), connection.alias
     signals.pre_save.send(sender=model, instance=obj, raw=False, using=alias, update_fields=None)
     sql, plan = (_insert_statement if add else _update_statement)(model, connection.vendor)
-    params = _row(obj, plan, add=add)
-    with connection.cursor() as cursor:
-        if add:
+    params = _row(obj, plan, add=add) if add else [*_row(obj, plan, add=add), obj.pk]
+    writes = _combining.get()
+    if writes is not None:
+        writes.parts.append((sql, params))
+    else:
+        with connection.cursor() as cursor:
             cursor.execute(sql, params)
-            if not _pipelining():
+            if add:
                 obj.pk = cursor.fetchone()[0]
-        else:
-            cursor.execute(sql, [*params, obj.pk])
-            if not _pipelining() and cursor.rowcount != 1:
+            elif cursor.rowcount != 1:
                 raise model.DoesNotExist(f"{model.__name__} {obj.pk} is not stored")
     obj._state.adding, obj._state.db = False, alias
     signals.post_save.send(

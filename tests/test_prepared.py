@@ -109,14 +109,16 @@ def test_insert_one_and_update_one_store_what_save_stores(apps):
         update_one(gone)
 
 
-def test_pipelined_writes_are_stored_at_the_end_and_a_failing_one_stores_none(apps):
-    """rencai.bulk.pipelined (issue 7): a submission's writes go out together. They are all
-    there when the block ends; if one is refused, the error is Django's and nothing of the
-    block is stored."""
+def test_combined_writes_are_stored_at_the_end_and_a_failing_one_stores_none(apps):
+    """rencai.bulk.combined (issue 7): a submission's writes and its audit row go out as one
+    statement. They are all there when the block ends, the audit row linked into the
+    chain; if one is refused, the error is Django's and nothing of the block is stored."""
     from django.db import IntegrityError, connection
 
     from rencai.applications.models import ApplicationEvent, ApplicationVersion
-    from rencai.bulk import insert_one, pipelined, update_one
+    from rencai.audit.models import AuditEntry
+    from rencai.audit.services import audit_record, audit_verify_chain
+    from rencai.bulk import combined, insert_one, update_one
 
     app = apps[1]
 
@@ -125,29 +127,43 @@ def test_pipelined_writes_are_stored_at_the_end_and_a_failing_one_stores_none(ap
             application=app, action=action, actor_name="张晓明", from_state="draft", to_state="x"
         )
 
+    audits = AuditEntry.objects.count()
     with transaction.atomic():
         app.state = "returned"
-        with pipelined():
+        with combined():
             update_one(app)
             insert_one(ApplicationVersion(application=app, number=1, reason="submitted", data={}))
             written = insert_one(event("submit"))
+            entry = audit_record(action="application.submit", obj=app, after={"state": "x"})
             if connection.vendor == "postgresql":
-                assert written.pk is None  # sent, its answer not waited for
+                assert written.pk is None and entry.pk is None  # sent at the end
+        assert entry.pk is not None and len(entry.hash) == 64  # read back then
     assert Application.objects.get(pk=app.pk).state == "returned"
     assert list(app.versions.values_list("number", flat=True)) == [1]
     assert list(app.events.values_list("action", flat=True)) == ["submit"]
+    assert AuditEntry.objects.latest("id").pk == entry.pk
+    assert AuditEntry.objects.count() == audits + 1 and audit_verify_chain().ok
 
     # the same snapshot number again: refused by the database, as an IntegrityError
     with pytest.raises(IntegrityError), transaction.atomic():
         app.state = "approved"
-        with pipelined():
+        with combined():
             update_one(app)
             insert_one(event("approve"))
             insert_one(ApplicationVersion(application=app, number=1, reason="returned", data={}))
+            audit_record(action="application.approve", obj=app)
     assert Application.objects.get(pk=app.pk).state == "returned"
     assert list(app.events.values_list("action", flat=True)) == ["submit"]
+    assert AuditEntry.objects.count() == audits + 1
     # and the connection works on
     assert app.versions.count() == 1
+
+    # an exception inside the block sends nothing
+    with pytest.raises(RuntimeError), transaction.atomic():
+        with combined():
+            insert_one(event("withdraw"))
+            raise RuntimeError("refused before the end")
+    assert list(app.events.values_list("action", flat=True)) == ["submit"]
 
 
 def test_insert_many_stores_what_save_stores(apps):

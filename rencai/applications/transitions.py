@@ -37,7 +37,7 @@ from rencai.applications.models import (
 )
 from rencai.applications.notices import deliver
 from rencai.audit.services import audit_record, audit_record_many
-from rencai.bulk import insert_many, insert_one, pipelined, update_one
+from rencai.bulk import combined, insert_many, insert_one, update_one
 from rencai.errors import ServiceError
 from rencai.links import url
 from rencai.notifications.services import notify, notify_each, notify_many
@@ -700,7 +700,7 @@ def submit(
             # no worker: here and now (it reads, so not inside the pipeline)
             deliver(notices["users"], notices["stages"])
             notices = None
-        with pipelined():  # the writes, one round trip (the locked row exists)
+        with combined():  # the writes, one statement (the locked row exists)
             _save(app)
             _snapshot(app, "submitted")
             _event(

@@ -10,7 +10,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from rencai.audit.models import GENESIS, AuditEntry
-from rencai.bulk import insert_many, insert_one
+from rencai.bulk import insert_many, insert_one, returning
 
 # Any 64-bit number: the PostgreSQL advisory lock that serialises appends to the chain.
 _CHAIN_LOCK = 7_305_126_001
@@ -154,10 +154,14 @@ def _append_one_postgresql(entry: AuditEntry) -> AuditEntry:
     payload = entry.payload()
     fields = [AuditEntry._meta.get_field(name) for name in _APPEND_ONE_FIELDS]
     params = [f.get_db_prep_save(getattr(entry, f.attname), connection) for f in fields]
-    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
-        cursor.execute(_APPEND_ONE_SQL, [_CHAIN_LOCK, payload, *params])
-        entry.pk, entry.prev_hash, entry.hash = cursor.fetchone()
-    entry._state.adding, entry._state.db = False, connection.alias
+
+    def stored(row):
+        entry.pk, entry.prev_hash, entry.hash = row
+        entry._state.adding, entry._state.db = False, connection.alias
+
+    with transaction.atomic(savepoint=False):
+        # inside ``rencai.bulk.combined`` (a submission): with the block's other writes
+        returning(_APPEND_ONE_SQL, [_CHAIN_LOCK, payload, *params], stored)
     return entry
 
 
