@@ -19,6 +19,7 @@ import contextlib
 import contextvars
 import functools
 
+import psycopg
 from django.db import connection, models
 from django.db.models import signals
 
@@ -161,16 +162,41 @@ def combined():
 
 
 def _send(writes: _Writes) -> None:
+    """The block's statement, through Django's cursor (its error wrapping, its execute
+    wrappers, its query log) on a psycopg cursor that numbers the placeholders once per
+    statement shape: psycopg parses a statement's ``%s`` anew on every run once it has
+    more than 50 parameters (it caches only shorter ones), and this one has more."""
     sql, params, on_row = writes.last or ("SELECT 1", [], None)
     if writes.parts:
         ctes = ", ".join(f"w{i} AS ({part})" for i, (part, _) in enumerate(writes.parts))
         sql = f"WITH {ctes} {sql}"
         params = [*(p for _, values in writes.parts for p in values), *params]
-    with connection.cursor() as cursor:
+    connection.ensure_connection()
+    with connection.wrap_database_errors:
+        # what ``connection.cursor()`` does, with this cursor class
+        cursor = connection._prepare_cursor(_NumberedCursor(connection.connection))
+    with cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
     if on_row is not None:
         on_row(row)
+
+
+class _NumberedCursor(psycopg.RawCursor):
+    """psycopg's cursor for PostgreSQL's own ``$1…$n`` placeholders, given ``%s`` ones."""
+
+    def execute(self, query, params=None, **kwargs):
+        return super().execute(_numbered(query), params, **kwargs)
+
+
+@functools.lru_cache(maxsize=64)
+def _numbered(sql: str) -> str:
+    """``sql`` with psycopg's ``%s`` placeholders numbered ``$1``, ``$2``… (the statements
+    here are built from table and column names: no literal ``%``)."""
+    if "%%" in sql:
+        raise ValueError("combined: a literal % in a statement is not supported")
+    first, *rest = sql.split("%s")
+    return first + "".join(f"${n}{piece}" for n, piece in enumerate(rest, start=1))
 
 
 def returning(sql: str, params: list, on_row) -> None:

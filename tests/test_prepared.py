@@ -114,6 +114,7 @@ def test_combined_writes_are_stored_at_the_end_and_a_failing_one_stores_none(app
     statement. They are all there when the block ends, the audit row linked into the
     chain; if one is refused, the error is Django's and nothing of the block is stored."""
     from django.db import IntegrityError, connection
+    from django.test.utils import CaptureQueriesContext
 
     from rencai.applications.models import ApplicationEvent, ApplicationVersion
     from rencai.audit.models import AuditEntry
@@ -128,7 +129,7 @@ def test_combined_writes_are_stored_at_the_end_and_a_failing_one_stores_none(app
         )
 
     audits = AuditEntry.objects.count()
-    with transaction.atomic():
+    with transaction.atomic(), CaptureQueriesContext(connection) as sent:
         app.state = "returned"
         with combined():
             update_one(app)
@@ -138,6 +139,10 @@ def test_combined_writes_are_stored_at_the_end_and_a_failing_one_stores_none(app
             if connection.vendor == "postgresql":
                 assert written.pk is None and entry.pk is None  # sent at the end
         assert entry.pk is not None and len(entry.hash) == 64  # read back then
+    if connection.vendor == "postgresql":  # one statement, logged with its values
+        (statement,) = [q["sql"] for q in sent.captured_queries]
+        assert statement.startswith('WITH w0 AS (UPDATE "applications_application"')
+        assert "audit_append_one" in statement and "张晓明" in statement
     assert Application.objects.get(pk=app.pk).state == "returned"
     assert list(app.versions.values_list("number", flat=True)) == [1]
     assert list(app.events.values_list("action", flat=True)) == ["submit"]
