@@ -290,6 +290,47 @@ def test_a_submission_leaves_its_notices_in_its_event_for_the_worker_only_if_it_
     assert Message.objects.count() == before + 1 + reviewers.count()
 
 
+def test_the_worker_sends_many_events_notices_in_queries_that_do_not_grow_with_them(
+    city, settings, tmp_path
+):
+    """``notices.send_pending`` (issue 7): the worker sends up to 500 events' messages in one
+    transaction; the users are read once and each stage's people once, so four
+    submissions to the same stage cost the queries of one (F38)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from rencai.applications import transitions as t
+    from rencai.applications.notices import send_pending
+    from rencai.notifications.models import Message
+    from tests.test_applications import TODAY, living
+    from tests.test_workbench import people
+
+    settings.MEDIA_ROOT = tmp_path
+    settings.TASKS = {
+        "default": {"BACKEND": "rencai.ops.tasks.DatabaseBackend", "QUEUES": ["default"]}
+    }
+    applicants = people(city, 5)
+
+    def submit(person):
+        return t.submit(
+            actor=person, application=living(person), commitment_accepted=True, today=TODAY
+        )
+
+    submit(applicants[0])
+    with CaptureQueriesContext(connection) as one:
+        assert send_pending() == 1
+    apps = [submit(p) for p in applicants[1:]]
+    with CaptureQueriesContext(connection) as four:
+        assert send_pending() == 4
+    assert len(four) == len(one), [q["sql"][:80] for q in four.captured_queries]
+    for person, app in zip(applicants[1:], apps, strict=True):
+        told = Message.objects.get(user=person, title="申报已提交")
+        assert app.number in told.body
+    reviewers = Message.objects.filter(title__startswith="待审核")
+    assert reviewers.count() == 5 * reviewers.values("user").distinct().count()
+    assert send_pending() == 0
+
+
 @pytest.mark.django_db
 def test_numbered_rows_are_stored_under_the_ids_they_were_given():
     """``insert_many(..., numbered=True)`` (the SMS outbox of a 10,000-item batch, issue 7):

@@ -19,18 +19,30 @@ BATCH = 500  # events per transaction of the worker
 
 
 def deliver(to_users: list[dict], to_stages: list[dict]) -> int:
-    """Write the messages (and SMS) of ``to_users`` and ``to_stages``; how many."""
+    """Write the messages (and SMS) of ``to_users`` and ``to_stages``; how many. The users
+    are read in one query and each stage's people once, however many notices there are
+    (the worker sends up to ``BATCH`` events' notices at once, most of them to the same
+    few stages)."""
     from rencai.accounts.models import User
     from rencai.applications.access import stage_people
     from rencai.notifications.services import notify_each
 
+    users = User.objects.in_bulk({pk for notice in to_users for pk in notice["users"]})
+    people: dict[tuple, list] = {}
     items = []
     for notice in to_users:
-        users = User.objects.filter(pk__in=notice["users"]).order_by("id")
-        items += [(u, notice["title"], notice["body"], notice["link"]) for u in users]
+        items += [
+            (users[pk], notice["title"], notice["body"], notice["link"])
+            for pk in sorted(notice["users"])
+            if pk in users
+        ]
     for notice in to_stages:
-        users = stage_people(notice["employers"], notice["authority"]).order_by("id")
-        items += [(u, notice["title"], notice["body"], notice["link"]) for u in users]
+        key = (tuple(sorted(notice["employers"])), notice["authority"])
+        if key not in people:
+            people[key] = list(
+                stage_people(notice["employers"], notice["authority"]).order_by("id")
+            )
+        items += [(u, notice["title"], notice["body"], notice["link"]) for u in people[key]]
     notify_each(items)
     return len(items)
 
