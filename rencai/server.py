@@ -10,7 +10,7 @@ accepts a connection only while fewer than ``RENCAI_MAX_IN_FLIGHT`` requests are
 process; the rest wait in the kernel's listen queue, shared by all the processes, and are
 taken in the order they came by whichever process has a slot first. On two cores this
 served 20–25 % more submissions per second than 32 requests in flight per process (see
-docs/operations.md, "Serving").
+docs/operations.md, "Deploying").
 
 When every slot is taken and ``RENCAI_SERVER_QUEUE`` connections (at least one) wait in
 the listen queue, the worker accepts them and answers each at once, from its loop: the

@@ -697,7 +697,7 @@ def submit(
             % {"p": app.program.name, "no": app.number, "stage": app.current_stage["name"]},
         )
         if not _worker_sends():
-            # no worker: here and now (it reads, so not inside the pipeline)
+            # no worker: here and now (it reads, so before the combined writes)
             deliver(notices["users"], notices["stages"])
             notices = None
         with combined():  # the writes, one statement (the locked row exists)
