@@ -33,6 +33,9 @@ def dialog(page):
 
 
 def fill_indicator(page, name, *, choice=None, number=None, yes=None, file=None):
+    # the last save's answer has loaded (its dialog is closed): a click on the page being
+    # left opened a dialog the next page did not have
+    expect(dialog(page)).to_have_count(0)
     row = page.get_by_role("row").filter(has=page.get_by_role("rowheader", name=name))
     row.get_by_role("link", name=re.compile("^填写")).click()
     box = dialog(page)
