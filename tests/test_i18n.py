@@ -132,3 +132,27 @@ def test_applicant_pages_render_in_english(client, city):
         assert '<html lang="en">' in page, url
         assert "Application progress" in page and "Application records" in page, url
         assert "进度查询" not in page and "申报记录" not in page, url
+
+
+def test_the_check_page_writes_every_rule_in_the_language_it_is_read_in(
+    client, city, ready_applicant
+):
+    """B2: the check page gives each rule's name and reason, passed or failed, in the
+    applicant's language. The texts are written only when read (issue 7), so a page read
+    in English after one in Chinese must not keep the Chinese ones."""
+    from tests.test_applications import living
+
+    draft = living(ready_applicant, "2024-01", "2024-12", deducted=2, explanation="无")
+    client.force_login(ready_applicant)
+    url = reverse("applications:check", args=[draft.pk])
+    page = client.get(url).content.decode()
+    assert "受理时间" in page and "常年受理。" in page
+    assert "申请月数 = 12 − 扣减月数 2 = 10 个月。" in page
+    assert "扣减月数不为0，请在“情况说明”中写明具体情况。" in page  # the failed rule
+    _english(client)
+    page = client.get(url).content.decode()
+    assert "Application period" in page
+    assert "Applications are accepted all year round." in page
+    assert "Months claimed = 12 − 2 deducted = 10 months." in page
+    assert "Months are deducted, so please explain why under “Explanation”." in page
+    assert "受理时间" not in page and "扣减月数" not in page

@@ -48,12 +48,49 @@ NO_EDUCATION = gettext_lazy("请先在“学历信息”中填写最高学历。
 ORDINALS = {1: "第一次", 2: "第二次", 3: "第三次"}
 
 
-@dataclass
 class RuleResult:
-    code: str
-    name: str
-    ok: bool
-    reason: str
+    """One rule's verdict, with its name and the reason shown to the applicant (B2).
+
+    ``name`` and ``reason`` may be given unwritten, as a lazy translation or a function
+    that writes the text: each is written, in the language active then, when first read.
+    A submission reads only the failed rules' texts; writing every rule's, some thirty
+    translations, was a tenth of a submission's Python (issue 7)."""
+
+    __slots__ = ("_name", "_reason", "code", "ok")
+
+    def __init__(self, code: str, name, ok: bool, reason):
+        self.code, self.ok, self._name, self._reason = code, ok, name, reason
+
+    @staticmethod
+    def _written(text) -> str:
+        return str(text() if callable(text) else text)
+
+    @property
+    def name(self) -> str:
+        if type(self._name) is not str:
+            self._name = self._written(self._name)
+        return self._name
+
+    @property
+    def reason(self) -> str:
+        if type(self._reason) is not str:
+            self._reason = self._written(self._reason)
+        return self._reason
+
+    def __eq__(self, other):
+        if not isinstance(other, RuleResult):
+            return NotImplemented
+        return (self.code, self.name, self.ok, self.reason) == (
+            other.code,
+            other.name,
+            other.ok,
+            other.reason,
+        )
+
+    __hash__ = None
+
+    def __repr__(self):
+        return f"RuleResult({self.code!r}, {self.name!r}, {self.ok!r}, {self.reason!r})"
 
 
 @dataclass
@@ -89,47 +126,55 @@ def fact_rule(rule: dict, facts: Facts) -> RuleResult:
         ok = have is not None and EDUCATION_RANK.get(have, 0) >= EDUCATION_RANK[need]
         return RuleResult(
             kind,
-            _("学历要求"),
+            gettext_lazy("学历要求"),
             ok,
-            _("最高学历为%(have)s，要求%(need)s及以上。")
-            % {
-                "have": _(EDUCATION_NAMES[have]) if have in EDUCATION_NAMES else _("未填写"),
-                "need": _(EDUCATION_NAMES[need]),
-            },
+            lambda: (
+                _("最高学历为%(have)s，要求%(need)s及以上。")
+                % {
+                    "have": _(EDUCATION_NAMES[have]) if have in EDUCATION_NAMES else _("未填写"),
+                    "need": _(EDUCATION_NAMES[need]),
+                }
+            ),
         )
     if kind == "qualification_required":
         ok = facts.qualification
         return RuleResult(
             kind,
-            _("职业资格"),
+            gettext_lazy("职业资格"),
             ok,
-            _("已取得职业资格（技能等级）证书。")
+            gettext_lazy("已取得职业资格（技能等级）证书。")
             if ok
-            else _("要求取得职业资格（技能等级）证书，请在“职业资格”中填写。"),
+            else gettext_lazy("要求取得职业资格（技能等级）证书，请在“职业资格”中填写。"),
         )
     if kind == "employer_required":
         ok = facts.employed
         return RuleResult(
             kind,
-            _("所在单位"),
+            gettext_lazy("所在单位"),
             ok,
-            (_("所在单位“%(e)s”已通过审核。") % {"e": facts.employer_name})
-            if ok and facts.employer_name
-            else _("在本市已注册并通过审核的单位就业。")
-            if ok
-            else _("所在单位尚未通过区县人社部门审核，暂不能申报。")
-            if facts.employer_name
-            else _("要求在本市已注册并通过审核的单位就业。"),
+            lambda: (
+                (_("所在单位“%(e)s”已通过审核。") % {"e": facts.employer_name})
+                if ok and facts.employer_name
+                else _("在本市已注册并通过审核的单位就业。")
+                if ok
+                else _("所在单位尚未通过区县人社部门审核，暂不能申报。")
+                if facts.employer_name
+                else _("要求在本市已注册并通过审核的单位就业。")
+            ),
         )
     if kind == "talent_at_least":
         ok = facts.talent_rank >= rule["rank"]
-        have = facts.talent_name or _("尚未认定人才类型")
         return RuleResult(
             kind,
-            _("人才类型"),
+            gettext_lazy("人才类型"),
             ok,
-            _("要求%(need)s及以上人才，当前：%(have)s。")
-            % {"need": rule["level_name"], "have": have},
+            lambda: (
+                _("要求%(need)s及以上人才，当前：%(have)s。")
+                % {
+                    "need": rule["level_name"],
+                    "have": facts.talent_name or _("尚未认定人才类型"),
+                }
+            ),
         )
     # first_contract_before / first_contract_from (F27): the first labour contract's date
     cutoff = datetime.date.fromisoformat(rule["date"])
@@ -138,21 +183,20 @@ def fact_rule(rule: dict, facts: Facts) -> RuleResult:
     if first is None:
         return RuleResult(
             kind,
-            _("首次签订劳动合同时间"),
+            gettext_lazy("首次签订劳动合同时间"),
             False,
-            _("请在“工作经历”中填写劳动合同开始日期。"),
+            gettext_lazy("请在“工作经历”中填写劳动合同开始日期。"),
         )
     ok = first < cutoff if before else first >= cutoff
-    need = (_("%(d)s之前首次签订劳动合同") if before else _("%(d)s起首次签订劳动合同")) % {
-        "d": cutoff.isoformat()
-    }
-    return RuleResult(
-        kind,
-        _("首次签订劳动合同时间"),
-        ok,
-        _("要求%(need)s，您首次签订劳动合同的日期是%(first)s。")
-        % {"need": need, "first": first.isoformat()},
-    )
+
+    def reason():
+        need = _("%(d)s之前首次签订劳动合同") if before else _("%(d)s起首次签订劳动合同")
+        return _("要求%(need)s，您首次签订劳动合同的日期是%(first)s。") % {
+            "need": need % {"d": cutoff.isoformat()},
+            "first": first.isoformat(),
+        }
+
+    return RuleResult(kind, gettext_lazy("首次签订劳动合同时间"), ok, reason)
 
 
 def facts_of(applicant, employer, *, education=None) -> Facts:
@@ -385,7 +429,7 @@ def precheck(app: Application, *, today: datetime.date | None = None) -> list[Ru
         results.append(RuleResult(code, name, ok, reason))
 
     ok, reason = window_open(definition, today)
-    add("opening", _("受理时间"), ok, reason)
+    add("opening", gettext_lazy("受理时间"), ok, reason)
 
     if applicant.is_person:
         # F55: a person on the exception list applies for nothing until the bar ends
@@ -395,27 +439,33 @@ def precheck(app: Application, *, today: datetime.date | None = None) -> list[Ru
         entry = ExceptionEntry.objects.get(pk=barred_id) if barred_id else None
         add(
             "exception_list",
-            _("异常名单"),
+            gettext_lazy("异常名单"),
             entry is None,
-            _("未被列入异常名单。")
+            gettext_lazy("未被列入异常名单。")
             if entry is None
-            else _("您因“%(r)s”被列入异常名单，%(d)s前不能申报。")
-            % {"r": entry.reason, "d": entry.ends_on.isoformat()},
+            else lambda: (
+                _("您因“%(r)s”被列入异常名单，%(d)s前不能申报。")
+                % {"r": entry.reason, "d": entry.ends_on.isoformat()}
+            ),
         )
         approved = applicant.registration_status == "approved"
         add(
             "registration",
-            _("注册审核"),
+            gettext_lazy("注册审核"),
             approved,
-            _("注册已通过单位审核。") if approved else _("注册尚未通过单位审核。"),
+            gettext_lazy("注册已通过单位审核。")
+            if approved
+            else gettext_lazy("注册尚未通过单位审核。"),
         )
     else:
         ok = app.employer is not None and app.employer.is_approved
         add(
             "registration",
-            _("单位注册审核"),
+            gettext_lazy("单位注册审核"),
             ok,
-            _("单位注册已通过审核。") if ok else _("单位注册尚未通过区县人社部门审核。"),
+            gettext_lazy("单位注册已通过审核。")
+            if ok
+            else gettext_lazy("单位注册尚未通过区县人社部门审核。"),
         )
 
     missing = [
@@ -425,58 +475,54 @@ def precheck(app: Application, *, today: datetime.date | None = None) -> list[Ru
     ]
     add(
         "fields",
-        _("必填内容"),
+        gettext_lazy("必填内容"),
         not missing,
-        _("必填内容已填写完整。")
+        gettext_lazy("必填内容已填写完整。")
         if not missing
-        else _("以下内容未填写：%(f)s。") % {"f": "、".join(missing)},
+        else lambda: _("以下内容未填写：%(f)s。") % {"f": "、".join(missing)},
     )
 
     formats = material_formats(app)
     if formats is not None:
-        add("material_formats", _("材料格式"), *formats)
+        add("material_formats", gettext_lazy("材料格式"), *formats)
 
+    months = gettext_lazy("申请月数")
     try:
         period = period_of(definition, app.data)
     except ValueError:
         period = None
-        add("period", _("申请月数"), False, _("申请起止月份格式不正确，应为“年-月”。"))
+        add("period", months, False, gettext_lazy("申请起止月份格式不正确，应为“年-月”。"))
     if definition.get("period") and period is not None:
+        figures = {
+            "span": period.months + period.deducted,
+            "d": period.deducted,
+            "n": period.months,
+        }
         if period.end < period.start:
-            add("period", _("申请月数"), False, _("申请结束时间早于开始时间。"))
+            add("period", months, False, gettext_lazy("申请结束时间早于开始时间。"))
         elif period.months <= 0:
             add(
                 "period",
-                _("申请月数"),
+                months,
                 False,
-                _("申请月数 = %(span)d − 扣减月数 %(d)d = %(n)d，须大于0。")
-                % {
-                    "span": period.months + period.deducted,
-                    "d": period.deducted,
-                    "n": period.months,
-                },
+                lambda: _("申请月数 = %(span)d − 扣减月数 %(d)d = %(n)d，须大于0。") % figures,
             )
         else:
             add(
                 "period",
-                _("申请月数"),
+                months,
                 True,
-                _("申请月数 = %(span)d − 扣减月数 %(d)d = %(n)d 个月。")
-                % {
-                    "span": period.months + period.deducted,
-                    "d": period.deducted,
-                    "n": period.months,
-                },
+                lambda: _("申请月数 = %(span)d − 扣减月数 %(d)d = %(n)d 个月。") % figures,
             )
         if period.deducted:
             explained = bool(period.explanation) and period.explanation != "无"
             add(
                 "explanation",
-                _("情况说明"),
+                gettext_lazy("情况说明"),
                 explained,
-                _("已说明扣减原因。")
+                gettext_lazy("已说明扣减原因。")
                 if explained
-                else _("扣减月数不为0，请在“情况说明”中写明具体情况。"),
+                else gettext_lazy("扣减月数不为0，请在“情况说明”中写明具体情况。"),
             )
 
     if definition.get("grading"):
@@ -521,14 +567,14 @@ def material_formats(app: Application) -> tuple[bool, str] | None:
             )
     if wrong:
         return False, _("材料格式不符合要求：%(w)s。请重新上传后再提交。") % {"w": "；".join(wrong)}
-    return True, _("材料格式符合要求。")
+    return True, gettext_lazy("材料格式符合要求。")
 
 
 RULE_NAMES = {
-    "pension_start": _("养老保险参保"),
-    "deducted_matches_contributions": _("扣发月数"),
-    "certificates_verified": _("学历学位证书"),
-    "contract_years_at_least": _("劳动合同期限"),
+    "pension_start": gettext_lazy("养老保险参保"),
+    "deducted_matches_contributions": gettext_lazy("扣发月数"),
+    "certificates_verified": gettext_lazy("学历学位证书"),
+    "contract_years_at_least": gettext_lazy("劳动合同期限"),
 }
 
 
@@ -540,11 +586,11 @@ def _run_rule(rule: dict, app: Application, period: Period | None, education) ->
         ok = record.has_profile and record.education is not None
         return RuleResult(
             kind,
-            _("基本信息"),
+            gettext_lazy("基本信息"),
             ok,
-            _("基本信息和学历信息已填写。")
+            gettext_lazy("基本信息和学历信息已填写。")
             if ok
-            else _("请先在“个人情况”中填写基本信息和学历信息。"),
+            else gettext_lazy("请先在“个人情况”中填写基本信息和学历信息。"),
         )
     if kind == "single_open":
         # F48: one classification (or change) under review at a time
@@ -552,16 +598,19 @@ def _run_rule(rule: dict, app: Application, period: Period | None, education) ->
         first = next((o for o in others_of(app) if o.state in open_states), None)
         return RuleResult(
             kind,
-            _("在办申请"),
+            gettext_lazy("在办申请"),
             first is None,
-            _("没有正在办理的同类申请。")
+            gettext_lazy("没有正在办理的同类申请。")
             if first is None
-            else _("您已有一份正在办理的申请（%(no)s），请等待办结后再申请。")
-            % {"no": first.number or ""},
+            else lambda: (
+                _("您已有一份正在办理的申请（%(no)s），请等待办结后再申请。")
+                % {"no": first.number or ""}
+            ),
         )
     if kind == "no_overlap":
+        name = gettext_lazy("月份不重复")
         if period is None:
-            return RuleResult(kind, _("月份不重复"), False, _("请先填写申请起止月份。"))
+            return RuleResult(kind, name, False, gettext_lazy("请先填写申请起止月份。"))
         clashes = []
         states = dict(Application.State.choices)
         for number, state, start, end, _months in (
@@ -583,9 +632,9 @@ def _run_rule(rule: dict, app: Application, period: Period | None, education) ->
         ok = not clashes
         return RuleResult(
             kind,
-            _("月份不重复"),
+            name,
             ok,
-            _("申请月份与以往申请不重复。")
+            gettext_lazy("申请月份与以往申请不重复。")
             if ok
             else _("申请月份与以下申请重复：%(c)s。") % {"c": "；".join(clashes)},
         )
@@ -596,10 +645,12 @@ def _run_rule(rule: dict, app: Application, period: Period | None, education) ->
         ok = used + mine <= cap
         return RuleResult(
             kind,
-            _("累计月数上限"),
+            gettext_lazy("累计月数上限"),
             ok,
-            _("累计可申请%(cap)d个月，已申请%(used)d个月，本次%(mine)d个月。")
-            % {"cap": cap, "used": used, "mine": mine},
+            lambda: (
+                _("累计可申请%(cap)d个月，已申请%(used)d个月，本次%(mine)d个月。")
+                % {"cap": cap, "used": used, "mine": mine}
+            ),
         )
     if kind == "max_claims":
         cap = rule["count"]
@@ -607,9 +658,11 @@ def _run_rule(rule: dict, app: Application, period: Period | None, education) ->
         ok = used < cap
         return RuleResult(
             kind,
-            _("申请次数"),
+            gettext_lazy("申请次数"),
             ok,
-            _("本项目每人最多申请%(cap)d次，已申请%(used)d次。") % {"cap": cap, "used": used},
+            lambda: (
+                _("本项目每人最多申请%(cap)d次，已申请%(used)d次。") % {"cap": cap, "used": used}
+            ),
         )
     if kind == "materials_required":
         attached = {a.material_type for a in attachments_of(app)}
@@ -632,8 +685,8 @@ def _run_rule(rule: dict, app: Application, period: Period | None, education) ->
         elif deferred:
             reason = _("必需材料已上传，容缺：%(m)s。") % {"m": "、".join(deferred)}
         else:
-            reason = _("必需材料已上传。")
-        return RuleResult(kind, _("申报材料"), ok, reason)
+            reason = gettext_lazy("必需材料已上传。")
+        return RuleResult(kind, gettext_lazy("申报材料"), ok, reason)
     if kind in (
         "pension_start",
         "deducted_matches_contributions",
