@@ -17,6 +17,7 @@ one)."""
 
 import contextlib
 import contextvars
+import datetime
 import functools
 
 import psycopg
@@ -52,7 +53,7 @@ def insert_many(model, objs, *, batch_size: int = 1000, numbered: bool = False) 
                 obj._state.adding, obj._state.db = False, connection.alias
         fields = [pk, *fields]
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    plan = _plan(fields)
+    plan = _plan(fields, connection.vendor)
     with connection.cursor() as cursor:
         with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
             for obj in objs:
@@ -81,23 +82,45 @@ _PLAIN = {
     models.TextField: str,
     models.BooleanField: bool,
 }
+# On PostgreSQL a date, and a datetime with its time zone, are stored as they are (the
+# backend's ``adapt_date*field_value`` answer them unchanged; elsewhere they become text).
+# A naive datetime still goes through its field, which warns and makes it aware.
+_PLAIN_POSTGRESQL = {
+    **_PLAIN,
+    models.DateField: datetime.date,
+    models.DateTimeField: datetime.datetime,
+}
 
 
-def _plan(fields) -> list[tuple]:
-    return [(f, f.attname, _PLAIN.get(type(f))) for f in fields]
+def _plan(fields, vendor: str) -> list[tuple]:
+    """Per field: the field, its attribute, the type of a value stored as it is (or
+    None), and whether its ``pre_save`` must run (any field but a plain one, and a date
+    that ``auto_now`` or ``auto_now_add`` sets)."""
+    plain_types = _PLAIN_POSTGRESQL if vendor == "postgresql" else _PLAIN
+    plan = []
+    for f in fields:
+        plain = plain_types.get(type(f))
+        pre_save = (
+            plain is None or getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
+        )
+        plan.append((f, f.attname, plain, pre_save))
+    return plan
 
 
 def _row(obj, plan, *, add: bool) -> list:
     """The values ``save`` would write: first every field's own ``pre_save`` (auto_now
     values, the blind index of an encrypted value), then each value prepared by its field,
     a plain value of a plain field as it is."""
-    for field, _attname, plain in plan:
-        if plain is None:
+    for field, _attname, _plain, pre_save in plan:
+        if pre_save:
             field.pre_save(obj, add=add)
     values = []
-    for field, attname, plain in plan:
+    for field, attname, plain, _pre_save in plan:
         value = getattr(obj, attname)
-        if plain is None or not (type(value) is plain or (value is None and field.null)):
+        if plain is None or not (
+            (type(value) is plain and (plain is not datetime.datetime or value.tzinfo is not None))
+            or (value is None and field.null)
+        ):
             value = field.get_db_prep_save(value, connection)
         values.append(value)
     return values
@@ -112,7 +135,7 @@ def _insert_statement(model, vendor: str) -> tuple[str, list]:
     table = connection.ops.quote_name(model._meta.db_table)
     pk = connection.ops.quote_name(model._meta.pk.column)
     sql = f"INSERT INTO {table} ({columns}) VALUES ({marks}) RETURNING {pk}"  # noqa: S608
-    return sql, _plan(fields)
+    return sql, _plan(fields, vendor)
 
 
 @functools.cache
@@ -121,7 +144,7 @@ def _update_statement(model, vendor: str) -> tuple[str, list]:
     sets = ", ".join(f"{connection.ops.quote_name(f.column)} = %s" for f in fields)
     table = connection.ops.quote_name(model._meta.db_table)
     pk = connection.ops.quote_name(model._meta.pk.column)
-    return f"UPDATE {table} SET {sets} WHERE {pk} = %s", _plan(fields)  # noqa: S608
+    return f"UPDATE {table} SET {sets} WHERE {pk} = %s", _plan(fields, vendor)  # noqa: S608
 
 
 class _Writes:

@@ -109,6 +109,31 @@ def test_insert_one_and_update_one_store_what_save_stores(apps):
         update_one(gone)
 
 
+def test_dates_written_by_update_one_are_stored_as_save_stores_them(apps):
+    """rencai.bulk on PostgreSQL hands a date and an aware datetime to the driver as they
+    are (issue 7); a naive datetime still goes through its field (made aware in the
+    city's time zone, with Django's warning), and ``auto_now`` still sets the update time.
+    On SQLite every date goes through its field."""
+    from rencai.bulk import update_one
+
+    app, twin = apps
+    updated_before = Application.objects.get(pk=app.pk).updated_at
+    beijing = datetime.timezone(datetime.timedelta(hours=8))
+    app.submitted_at = datetime.datetime(2026, 3, 1, 9, 30, tzinfo=beijing)
+    app.period_end = datetime.date(2025, 12, 1)
+    app.decided_at = twin.decided_at = datetime.datetime(2026, 3, 2, 10, 0)  # naive
+    with pytest.warns(RuntimeWarning, match="naive datetime"):
+        update_one(app)
+    with pytest.warns(RuntimeWarning, match="naive datetime"):
+        twin.save()
+    stored = Application.objects.get(pk=app.pk)
+    assert stored.submitted_at == datetime.datetime(2026, 3, 1, 1, 30, tzinfo=datetime.UTC)
+    assert stored.period_end == datetime.date(2025, 12, 1)
+    assert stored.decided_at == Application.objects.get(pk=twin.pk).decided_at
+    assert stored.decided_at == datetime.datetime(2026, 3, 2, 2, 0, tzinfo=datetime.UTC)
+    assert stored.updated_at > updated_before
+
+
 def test_combined_writes_are_stored_at_the_end_and_a_failing_one_stores_none(apps):
     """rencai.bulk.combined (issue 7): a submission's writes and its audit row go out as one
     statement. They are all there when the block ends, the audit row linked into the
