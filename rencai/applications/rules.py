@@ -612,7 +612,6 @@ def _run_rule(rule: dict, app: Application, period: Period | None, education) ->
         if period is None:
             return RuleResult(kind, name, False, gettext_lazy("请先填写申请起止月份。"))
         clashes = []
-        states = dict(Application.State.choices)
         for number, state, start, end, _months in (
             (o.number, o.state, o.period_start, o.period_end, o.months)
             for o in others_of(app)
@@ -626,7 +625,7 @@ def _run_rule(rule: dict, app: Application, period: Period | None, education) ->
                         "n": number or "",
                         "s": m.month_label(o[0]),
                         "e": m.month_label(o[1]),
-                        "st": states.get(state, state),
+                        "st": dict(Application.State.choices).get(state, state),
                     }
                 )
         ok = not clashes
