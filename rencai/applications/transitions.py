@@ -66,10 +66,32 @@ def _lock(pk: int) -> Application:
     app = _locked(pk)
     if app is None:
         raise Http404
-    applicant = app.applicant
+    _share_employer(app, app.applicant)
+    return app
+
+
+# An applicant's own action: the applicant is the signed-in user, already read.
+_locked_own = PreparedGet(
+    lambda: Application.objects.select_for_update(of=("self",)).select_related(
+        "program", "program_version", "employer"
+    )
+)
+
+
+def _lock_own(pk: int, actor) -> Application:
+    """``_lock`` for the applicant acting on their own application (a submission): the
+    applicant is ``actor``, not read again. Someone else's, or a deleted one, is a 404."""
+    app = _locked_own(pk)
+    if app is None or app.applicant_id != actor.pk or app.deleted_at is not None:
+        raise Http404
+    app.applicant = actor
+    _share_employer(app, actor)
+    return app
+
+
+def _share_employer(app: Application, applicant) -> None:
     if applicant.employer_id is not None and applicant.employer_id == app.employer_id:
         applicant.employer = app.employer  # the same row, already read with the lock
-    return app
 
 
 def _ids(values) -> list[int]:
@@ -649,9 +671,7 @@ def submit(
     required materials missing for now (容缺, F47): ``{"material_type", "reason",
     "deadline"}`` each."""
     with transaction.atomic(), rules.records_read_once():
-        app = _lock(application.pk)
-        if app.applicant_id != actor.pk or app.deleted_at is not None:
-            raise Http404
+        app = _lock_own(application.pk, actor)
         if _submitted_by_this_request(app, actor, seen_version):
             return app  # a retry (double click, lost answer): the first one went through
         _check_version(app, seen_version)
