@@ -294,7 +294,11 @@ class ApplicationEvent(models.Model):
 class ApplicationVersion(models.Model):
     """A snapshot of the filled form at every save, submit and delete (F35)."""
 
-    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="versions")
+    # looked up by the (application, number) unique index; no second index to write on
+    # every save and submission (issue 7)
+    application = models.ForeignKey(
+        Application, on_delete=models.PROTECT, related_name="versions", db_index=False
+    )
     number = models.PositiveIntegerField()
     reason = models.CharField(_("原因"), max_length=20)
     data = models.JSONField()
