@@ -107,7 +107,7 @@ def _plan(fields, vendor: str) -> list[tuple]:
     return plan
 
 
-def _db():
+def default_connection():
     """The default connection itself: each attribute read through ``connection``, the
     thread's proxy, looks the connection up again (a context-local read, about a
     microsecond), and a submission's writes read dozens (issue 7)."""
@@ -118,7 +118,7 @@ def _row(obj, plan, *, add: bool) -> list:
     """The values ``save`` would write: first every field's own ``pre_save`` (auto_now
     values, the blind index of an encrypted value), then each value prepared by its field,
     a plain value of a plain field as it is."""
-    db = _db()
+    db = default_connection()
     for field, _attname, _plain, pre_save in plan:
         if pre_save:
             field.pre_save(obj, add=add)
@@ -202,7 +202,7 @@ def _send(writes: _Writes) -> None:
         ctes = ", ".join(f"w{i} AS ({part})" for i, (part, _) in enumerate(writes.parts))
         sql = f"WITH {ctes} {sql}"
         params = [*(p for _, values in writes.parts for p in values), *params]
-    db = _db()
+    db = default_connection()
     db.ensure_connection()
     with db.wrap_database_errors:
         # what ``connection.cursor()`` does, with this cursor class
@@ -250,7 +250,7 @@ def _store(obj, *, add: bool):
     one INSERT (reading the id back) or UPDATE (of a row that must exist), post_save.
     Inside ``combined`` the statement is sent at the end of the block and nothing is read
     back (see there)."""
-    db = _db()
+    db = default_connection()
     model, alias = type(obj), db.alias
     signals.pre_save.send(sender=model, instance=obj, raw=False, using=alias, update_fields=None)
     sql, plan = (_insert_statement if add else _update_statement)(model, db.vendor)

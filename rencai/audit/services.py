@@ -10,7 +10,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from rencai.audit.models import GENESIS, AuditEntry
-from rencai.bulk import insert_many, insert_one, returning
+from rencai.bulk import default_connection, insert_many, insert_one, returning
 
 # Any 64-bit number: the PostgreSQL advisory lock that serialises appends to the chain.
 _CHAIN_LOCK = 7_305_126_001
@@ -152,12 +152,13 @@ def _append_one_postgresql(entry: AuditEntry) -> AuditEntry:
     lock is taken, and the database function does the rest in one round trip (issue 7,
     see the migration). The row is the one ``_append`` would store: same link, same hash."""
     payload = entry.payload()
+    db = default_connection()
     fields = [AuditEntry._meta.get_field(name) for name in _APPEND_ONE_FIELDS]
-    params = [f.get_db_prep_save(getattr(entry, f.attname), connection) for f in fields]
+    params = [f.get_db_prep_save(getattr(entry, f.attname), db) for f in fields]
 
     def stored(row):
         entry.pk, entry.prev_hash, entry.hash = row
-        entry._state.adding, entry._state.db = False, connection.alias
+        entry._state.adding, entry._state.db = False, db.alias
 
     with transaction.atomic(savepoint=False):
         # inside ``rencai.bulk.combined`` (a submission): with the block's other writes
