@@ -274,6 +274,17 @@ def records_read_once():
         _read_once.reset(token)
 
 
+def _local_date() -> datetime.date:
+    """Today in the city's time zone; inside ``records_read_once`` asked once (the time
+    zone is a context-local read, and a submission asked for the date seven times)."""
+    memo = _read_once.get()
+    if memo is None:
+        return timezone.localdate()
+    if ("today",) not in memo:
+        memo[("today",)] = timezone.localdate()
+    return memo[("today",)]
+
+
 def _once(key: tuple, read):
     memo = _read_once.get()
     if memo is None:
@@ -296,7 +307,7 @@ def person_record(user, today: datetime.date | None = None) -> records.PersonRec
     pre-check's day)."""
     if not getattr(user, "is_person", False) or user.pk is None:
         return records.PersonRecord()
-    now = timezone.localdate()
+    now = _local_date()
     today = today or now
     return _once(("person", user.pk, today), lambda: records.person_record(user, today, now))
 
@@ -346,7 +357,7 @@ def read_all_at_once(app: Application, today: datetime.date | None = None) -> No
     above then answer from it. The person's records are read as on ``today``."""
     if _read_once.get() is None or app.pk is None:
         return
-    now = timezone.localdate()
+    now = _local_date()
     today = today or now
     bundle = records.submission_records(app, tuple(COUNTING_STATES), today, now)
     memo = _read_once.get()
@@ -420,7 +431,7 @@ def window_open(definition: dict, today: datetime.date) -> tuple[bool, str]:
 
 def precheck(app: Application, *, today: datetime.date | None = None) -> list[RuleResult]:
     """Every rule with its result and a reason (B2)."""
-    today = today or timezone.localdate()
+    today = today or _local_date()
     definition = app.definition
     applicant = app.applicant
     results: list[RuleResult] = []
