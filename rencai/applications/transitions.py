@@ -23,6 +23,7 @@ from django.db import transaction
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import LazyObject, empty
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -78,9 +79,22 @@ _locked_own = PreparedGet(
 )
 
 
+def _unwrapped(user):
+    """The user behind ``request.user``, Django's lazy proxy: every attribute read through
+    the proxy is a function call, and a submission reads its applicant's some two hundred
+    times (issue 7)."""
+    if isinstance(user, LazyObject):
+        if user._wrapped is empty:
+            user._setup()
+        return user._wrapped
+    return user
+
+
 def _lock_own(pk: int, actor) -> Application:
     """``_lock`` for the applicant acting on their own application (a submission): the
-    applicant is ``actor``, not read again. Someone else's, or a deleted one, is a 404."""
+    applicant is ``actor`` (unwrapped, see above), not read again. Someone else's, or a
+    deleted one, is a 404."""
+    actor = _unwrapped(actor)
     app = _locked_own(pk)
     if app is None or app.applicant_id != actor.pk or app.deleted_at is not None:
         raise Http404
@@ -670,6 +684,7 @@ def submit(
     """Submit a draft, or resubmit a returned application (F30, F32). ``gaps`` declares
     required materials missing for now (容缺, F47): ``{"material_type", "reason",
     "deadline"}`` each."""
+    actor = _unwrapped(actor)
     with transaction.atomic(), rules.records_read_once():
         app = _lock_own(application.pk, actor)
         if _submitted_by_this_request(app, actor, seen_version):
