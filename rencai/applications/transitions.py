@@ -91,9 +91,9 @@ def _unwrapped(user):
 
 
 def _lock_own(pk: int, actor) -> Application:
-    """``_lock`` for the applicant acting on their own application (a submission): the
-    applicant is ``actor`` (unwrapped, see above), not read again. Someone else's, or a
-    deleted one, is a 404."""
+    """``_lock`` for the applicant acting on their own application (saving, submitting,
+    withdrawing, deleting, confirming, applying again): the applicant is ``actor``
+    (unwrapped, see above), not read again. Someone else's, or a deleted one, is a 404."""
     actor = _unwrapped(actor)
     app = _locked_own(pk)
     if app is None or app.applicant_id != actor.pk or app.deleted_at is not None:
@@ -512,9 +512,7 @@ def draft_save(
             )
             created = True
         else:
-            app = _lock(application.pk)
-            if app.applicant_id != actor.pk or app.deleted_at is not None:
-                raise Http404
+            app = _lock_own(application.pk, actor)
             _check_version(app, seen_version)
             if app.state not in EDITABLE:
                 raise ServiceError(
@@ -657,9 +655,7 @@ def _derive(app: Application) -> None:
 
 def draft_delete(*, actor, application: Application, request=None) -> None:
     with transaction.atomic():
-        app = _lock(application.pk)
-        if app.applicant_id != actor.pk or app.deleted_at is not None:
-            raise Http404
+        app = _lock_own(application.pk, actor)
         if app.state != S.DRAFT:
             raise ServiceError(_("只有暂存的申报可以删除。"), code="state")
         _snapshot(app, "deleted")
@@ -823,9 +819,7 @@ def _declare_gaps(app: Application, gaps: list[dict], today: datetime.date) -> N
 def withdraw(*, actor, application: Application, seen_version=None, request=None) -> Application:
     """Withdraw (撤回) a submitted application no reviewer has acted on yet (F31)."""
     with transaction.atomic():
-        app = _lock(application.pk)
-        if app.applicant_id != actor.pk or app.deleted_at is not None:
-            raise Http404
+        app = _lock_own(application.pk, actor)
         _check_version(app, seen_version)
         if app.state != S.SUBMITTED:
             raise ServiceError(
@@ -853,9 +847,7 @@ def withdraw(*, actor, application: Application, seen_version=None, request=None
 def apply_again(*, actor, application: Application, request=None) -> Application:
     """After a rejection, "重新申请" starts a new draft linked to the old one (F32)."""
     with transaction.atomic():
-        old = _lock(application.pk)
-        if old.applicant_id != actor.pk or old.deleted_at is not None:
-            raise Http404
+        old = _lock_own(application.pk, actor)
         if old.state != S.REJECTED:
             raise ServiceError(_("只有审核不通过的申报可以重新申请。"), code="state")
         program = old.program
@@ -1682,9 +1674,7 @@ def confirm_receipt(*, actor, application: Application, seen_version=None, reque
     """拨付确认 (F37): the applicant confirms the money arrived; only while the status is
     "awaiting the applicant's confirmation"."""
     with transaction.atomic():
-        app = _lock(application.pk)
-        if app.applicant_id != actor.pk or app.deleted_at is not None:
-            raise Http404
+        app = _lock_own(application.pk, actor)
         _check_version(app, seen_version)
         if app.state != S.TO_CONFIRM:
             raise ServiceError(_("只有“个人拨付待确认”的申报可以确认到账。"), code="state")
